@@ -1,0 +1,1 @@
+"""Money: the operator's Stripe subscription and rent invoices to tenant companies (issue 9)."""

@@ -1,0 +1,1 @@
+"""Accounts: operators (运营单位), bases (双创基地), users, memberships with roles, invitations."""

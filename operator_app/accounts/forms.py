@@ -1,0 +1,188 @@
+"""Account forms: signup, login, password change, base creation, base profile, invitation."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, DecimalField, EmailField, FieldList, Form, FormField,
+                     IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.validators import (DataRequired, Email, EqualTo, Length, NumberRange, Optional,
+                                ValidationError)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..security import password_problem
+from . import constants as c
+from . import services
+
+REQUIRED = _l("This field is required.")
+
+
+def required():
+    return DataRequired(message=REQUIRED)
+
+
+def email_field(label):
+    return EmailField(label, validators=[required(), Length(max=254, message=_l("At most %(max)d characters.")),
+                                         Email(message=_l("Enter a valid email address."),
+                                               check_deliverability=False)])
+
+
+def _choices(mapping):
+    return [(key, label) for key, label in mapping.items()]
+
+
+class StrongPassword:
+    """Refuses short and common passwords (OWASP ASVS 2.1); names of the user count as guessable."""
+
+    def __init__(self, *other_fields):
+        self.other_fields = other_fields
+
+    def __call__(self, form, field):
+        inputs = [form[name].data for name in self.other_fields if name in form]
+        problem = password_problem(field.data or "", inputs)
+        if problem:
+            raise ValidationError(problem)
+
+
+class SlugField(StringField):
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data:
+            self.data = self.data.strip().lower()
+
+
+def validate_new_slug(form, field):
+    if not services.SLUG_PATTERN.match(field.data or "") or field.data in services.RESERVED_SLUGS:
+        raise ValidationError(_l("3 to 40 lowercase letters, digits or hyphens, not starting or ending "
+                                 "with a hyphen."))
+    if services.slug_taken(field.data):
+        raise ValidationError(_l("This address is already used by another base."))
+
+
+def validate_new_email(form, field):
+    if services.email_taken(field.data or ""):
+        raise ValidationError(_l("An account with this email already exists. Log in instead."))
+
+
+class LoginForm(FlaskForm):
+    email = email_field(_l("Email"))
+    password = PasswordField(_l("Password"), validators=[required()])
+    remember = BooleanField(_l("Remember me on this device"))
+
+
+class BaseFieldsMixin:
+    base_name = StringField(_l("Base name"), validators=[required(), Length(max=120)])
+    base_slug = SlugField(_l("Web address"), validators=[required(), validate_new_slug],
+                          description=_l("Used in the base's address: /b/<address>/. Lowercase letters, "
+                                         "digits and hyphens."))
+    base_type = SelectField(_l("Base type"), choices=_choices(c.BASE_TYPES), validators=[required()])
+
+
+class SignupForm(BaseFieldsMixin, FlaskForm):
+    operator_name = StringField(_l("Operating organisation"), validators=[required(), Length(max=120)])
+    user_name = StringField(_l("Your name"), validators=[required(), Length(max=80)])
+    email = email_field(_l("Email"))
+    password = PasswordField(_l("Password"), validators=[required(), StrongPassword("email", "user_name")])
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[required(), EqualTo("password", message=_l("The passwords differ."))])
+
+    def validate_email(self, field):
+        validate_new_email(self, field)
+
+
+class NewBaseForm(BaseFieldsMixin, FlaskForm):
+    pass
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[required()])
+    password = PasswordField(_l("New password"), validators=[required(), StrongPassword()])
+    confirm = PasswordField(_l("Repeat new password"),
+                            validators=[required(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+class InviteForm(FlaskForm):
+    email = email_field(_l("Colleague's email"))
+    role = SelectField(_l("Role"), choices=[(role, c.ROLE_LABELS[role]) for role in c.INVITABLE_ROLES],
+                       validators=[required()])
+
+
+class AcceptNewUserForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[required(), Length(max=80)])
+    phone = StringField(_l("Mobile phone"), validators=[Optional(), Length(max=20)])
+    password = PasswordField(_l("Password"), validators=[required(), StrongPassword("name")])
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[required(), EqualTo("password", message=_l("The passwords differ."))])
+
+
+class AcceptExistingUserForm(FlaskForm):
+    """Only the CSRF token: a logged-in user confirms joining the base."""
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ZoneForm(Form):
+    area_m2 = DecimalField(_l("Area (m²)"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=10_000_000, message=_l("Enter an area between 0 and 10,000,000 m²."))])
+    description = TextAreaField(_l("Location and boundaries"), validators=[Length(max=2000)])
+
+
+class ZonesForm(Form):
+    incubation = FormField(ZoneForm, label=c.ZONE_LABELS[c.ZONE_INCUBATION])
+    growth = FormField(ZoneForm, label=c.ZONE_LABELS[c.ZONE_GROWTH])
+    public_service = FormField(ZoneForm, label=c.ZONE_LABELS[c.ZONE_PUBLIC_SERVICE])
+
+
+class BaseProfileForm(FlaskForm):
+    name = StringField(_l("Base name"), validators=[required(), Length(max=120)])
+    base_type = SelectField(_l("Base type"), choices=_choices(c.BASE_TYPES), validators=[required()])
+    is_demonstration = BooleanField(_l("Demonstration base (示范基地)"))
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in c.TIMEZONES])
+    tenant_count_standard = IntegerField(
+        _l("Tenant-count standard of the base type"),
+        validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter a whole number from 1."))],
+        description=_l("The minimum number of actually housed tenants the province sets for this base type "
+                       "(001 §8). Leave empty while unknown; the compliance page then shows it as unknown."))
+    total_area_m2 = DecimalField(_l("Total area (m²)"), places=2, validators=[
+        Optional(), NumberRange(min=0, max=10_000_000, message=_l("Enter an area between 0 and 10,000,000 m²."))])
+    site_ownership = RadioField(_l("Site"), choices=_choices(c.SITE_OWNERSHIP), validators=[Optional()])
+    site_certificates = TextAreaField(_l("Property certificate numbers or lease contract"),
+                                      validators=[Length(max=2000)])
+    site_lease_start_on = DateField(_l("Lease starts"), validators=[Optional()])
+    site_lease_end_on = DateField(_l("Lease ends"), validators=[Optional()])
+    site_boundaries = TextAreaField(_l("Boundaries of the site"), validators=[Length(max=2000)])
+    service_functions = MultiCheckboxField(_l("Service functions offered"), choices=_choices(c.SERVICE_FUNCTIONS))
+    has_signage = BooleanField(_l("The \"小微企业服务站\" sign hangs in the public service hall"))
+    zones = FormField(ZonesForm, label=_l("Zones"))
+
+    def validate_site_lease_end_on(self, field):
+        if self.site_ownership.data == c.SITE_LEASED:
+            start, end = self.site_lease_start_on.data, field.data
+            if not start or not end:
+                raise ValidationError(_l("A leased site needs the lease start and end dates."))
+            if end <= start:
+                raise ValidationError(_l("The lease must end after it starts."))
+
+    def validate_area(self):
+        """Zone areas may not add up to more than the total area."""
+        total = self.total_area_m2.data
+        zone_sum = sum((zone.form.area_m2.data or 0) for zone in self.zones)
+        if total is not None and zone_sum > total:
+            self.total_area_m2.errors.append(_l("The zones add up to more than the total area."))
+            return False
+        return True
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        return self.validate_area() and ok
+
+    def profile_values(self):
+        values = {field: self[field].data for field in services.PROFILE_FIELDS}
+        values["site_ownership"] = self.site_ownership.data or None
+        values["address"] = values["address"] or ""
+        values["zones"] = {kind: {"area_m2": self.zones[kind].form.area_m2.data,
+                                  "description": self.zones[kind].form.description.data or ""}
+                           for kind in c.ZONE_LABELS}
+        return values

@@ -1,0 +1,259 @@
+"""Account services: the only code that changes operators, bases, users, memberships and invitations.
+
+Each service flushes and writes its audit entry; the request commits once.
+"""
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from .. import audit
+from ..db import scoped_to, unscoped
+from ..extensions import db
+from ..security import hash_password, verify_password
+from ..timeutil import utcnow
+from . import constants as c
+from .models import Base, Invitation, Membership, Operator, User, UserSession, Zone
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+RESERVED_SLUGS = frozenset({"admin", "api", "static", "login", "logout", "signup", "new", "operator", "b"})
+
+PROFILE_FIELDS = ("name", "base_type", "is_demonstration", "address", "timezone", "tenant_count_standard",
+                  "total_area_m2", "site_ownership", "site_certificates", "site_lease_start_on",
+                  "site_lease_end_on", "site_boundaries", "service_functions", "has_signage")
+
+
+def normalise_email(email):
+    return email.strip().lower()
+
+
+def email_taken(email):
+    return db.session.scalar(select(User.id).where(User.email == normalise_email(email))) is not None
+
+
+def slug_taken(slug):
+    return db.session.scalar(select(Base.id).where(Base.slug == slug)) is not None
+
+
+def find_base_by_slug(slug):
+    return db.session.scalar(select(Base).where(Base.slug == slug))
+
+
+def authenticate(email, password):
+    """The active user with this email and password, or None."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        # Spend the same time as a real check so response time does not reveal which emails exist.
+        verify_password(_dummy_hash(), password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def _dummy_hash():
+    cached = current_app.extensions.get("dummy_password_hash")
+    if cached is None:
+        cached = current_app.extensions["dummy_password_hash"] = hash_password(secrets.token_hex(8))
+    return cached
+
+
+def create_user(email, name, password, phone=""):
+    user = User(email=normalise_email(email), name=name.strip(), phone=phone.strip(),
+                password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", user, after=audit.snapshot(user, ["email", "name", "phone"]), user=user)
+    return user
+
+
+def _create_zones(base):
+    with scoped_to(base.id):
+        for kind in c.ZONE_LABELS:
+            db.session.add(Zone(kind=kind))
+        db.session.flush()
+
+
+def create_base(operator, *, name, slug, base_type, by):
+    """Create a base of ``operator`` with its three zones (001 "3个三"); the caller checked the slug."""
+    base = Base(operator=operator, name=name.strip(), slug=slug, base_type=base_type, service_functions=[])
+    db.session.add(base)
+    db.session.flush()
+    _create_zones(base)
+    audit.record("base.create", base, after=audit.snapshot(base, ["name", "slug", "base_type"]),
+                 user=by, base_id=base.id, operator_id=operator.id)
+    return base
+
+
+def sign_up_operator(*, operator_name, base_name, base_slug, base_type, user_name, email, password):
+    """Create an operator, its first base and the owner account who manages it. Returns (user, base)."""
+    operator = Operator(name=operator_name.strip())
+    db.session.add(operator)
+    db.session.flush()
+    user = create_user(email, user_name, password)
+    user.operator = operator
+    user.is_operator_owner = True
+    audit.record("operator.create", operator, after={"name": operator.name}, user=user, operator_id=operator.id)
+    base = create_base(operator, name=base_name, slug=base_slug, base_type=base_type, by=user)
+    add_membership(user, base, c.ROLE_MANAGER, by=user)
+    return user, base
+
+
+def add_membership(user, base, role, *, by):
+    """Give ``user`` ``role`` in ``base`` (reactivating an old membership); returns the membership."""
+    membership = db.session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.base_id == base.id))
+    before = audit.snapshot(membership, ["role", "is_active"]) if membership else None
+    if membership is None:
+        membership = Membership(user=user, base=base, role=role)
+        db.session.add(membership)
+    else:
+        membership.role, membership.is_active = role, True
+    db.session.flush()
+    audit.record("membership.set", membership, before=before,
+                 after=audit.snapshot(membership, ["user_id", "role", "is_active"]), user=by, base_id=base.id)
+    return membership
+
+
+def update_base_profile(base, values, *, by):
+    """Apply the profile ``values`` (the keys of PROFILE_FIELDS and ``zones``) and audit the difference."""
+    before = audit.snapshot(base, PROFILE_FIELDS)
+    for field in PROFILE_FIELDS:
+        setattr(base, field, values[field])
+    if base.site_ownership != c.SITE_LEASED:
+        base.site_lease_start_on = base.site_lease_end_on = None
+    after = audit.snapshot(base, PROFILE_FIELDS)
+    if before != after:
+        audit.record("base.update_profile", base,
+                     before={k: v for k, v in before.items() if after[k] != v},
+                     after={k: v for k, v in after.items() if before[k] != v}, user=by, base_id=base.id)
+    for zone in base.ordered_zones():
+        zone_values = values["zones"][zone.kind]
+        zone_before = audit.snapshot(zone, ["area_m2", "description"])
+        zone.area_m2, zone.description = zone_values["area_m2"], zone_values["description"]
+        zone_after = audit.snapshot(zone, ["area_m2", "description"])
+        if zone_before != zone_after:
+            audit.record("zone.update", zone, before=zone_before, after=zone_after, user=by)
+    db.session.flush()
+
+
+def change_password(user, new_password):
+    """Set a new password and end every other session of the user."""
+    user.password_hash = hash_password(new_password)
+    end_all_sessions(user, keep_token=user.session_token)
+    audit.record("user.change_password", user, user=user)
+    db.session.flush()
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(user, ip=None, user_agent=""):
+    """Open a server-side session for ``user`` and attach its token to the user object for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token), ip=ip,
+                               user_agent=(user_agent or "")[:200]))
+    user.session_token = token
+    db.session.flush()
+    return token
+
+
+def load_session_user(cookie_id):
+    """The active user whose live session the cookie value ``"<user id>:<token>"`` names, or None."""
+    user_id, _, token = (cookie_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    row = db.session.scalar(
+        select(UserSession).where(UserSession.token_hash == _token_hash(token),
+                                  UserSession.user_id == int(user_id), UserSession.revoked_at.is_(None)))
+    if row is None or not row.user.is_active:
+        return None
+    row.user.session_token = token
+    return row.user
+
+
+def end_session(token):
+    """Revoke the session ``token`` names (logout): a replayed copy of its cookie no longer logs in."""
+    if token:
+        db.session.execute(update(UserSession).where(UserSession.token_hash == _token_hash(token),
+                                                     UserSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def end_all_sessions(user, keep_token=None):
+    """Revoke every session of ``user`` except ``keep_token``'s (password change, deactivation)."""
+    statement = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    if keep_token:
+        statement = statement.where(UserSession.token_hash != _token_hash(keep_token))
+    db.session.execute(statement.values(revoked_at=utcnow()))
+
+
+def deactivate_user(user, *, by):
+    """Block ``user`` from logging in and end their sessions; their records stay."""
+    user.is_active_account = False
+    end_all_sessions(user)
+    audit.record("user.deactivate", user, user=by)
+    db.session.flush()
+
+
+def invite(base, *, email, role, by):
+    """Create a one-time invitation; returns (invitation, token). Only the token's hash is stored."""
+    if role not in c.INVITABLE_ROLES:
+        raise ValueError(role)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(email=normalise_email(email), role=role, token_hash=_token_hash(token),
+                            invited_by_id=by.id,
+                            expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]))
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.create", invitation, after={"email": invitation.email, "role": role}, user=by)
+    return invitation, token
+
+
+def find_invitation(token):
+    """The usable invitation for ``token`` (any base: the token is the only key), or None."""
+    if not token or len(token) > 100:
+        return None
+    with unscoped("an invitation link is opened before its base is known"):
+        invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == _token_hash(token)))
+    if invitation is None or not invitation.is_usable(utcnow()):
+        return None
+    return invitation
+
+
+def accept_invitation(invitation, user):
+    """Add ``user`` to the invitation's base with its role and use the invitation up."""
+    with scoped_to(invitation.base_id):
+        invitation.accepted_at = utcnow()
+        invitation.accepted_by_id = user.id
+        membership = add_membership(user, invitation.base, invitation.role, by=user)
+        audit.record("invitation.accept", invitation, user=user)
+        db.session.flush()
+    return membership
+
+
+def revoke_invitation(invitation, *, by):
+    invitation.revoked_at = utcnow()
+    audit.record("invitation.revoke", invitation, user=by)
+    db.session.flush()
+
+
+def pending_invitations(base):
+    now = utcnow()
+    rows = db.session.scalars(select(Invitation).where(
+        Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc()))
+    return [row for row in rows if row.is_usable(now)]
+
+
+def base_members(base):
+    return db.session.scalars(
+        select(Membership).where(Membership.base_id == base.id, Membership.is_active.is_(True))
+        .join(Membership.user).order_by(Membership.role, User.name)).all()
+
+
+def count_users():
+    return db.session.scalar(select(func.count(User.id)))

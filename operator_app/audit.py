@@ -1,0 +1,71 @@
+"""The audit log: who changed what, when, in which base, with the values before and after."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, DateTime, ForeignKey, String, inspect as sa_inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import current_base_id
+from .extensions import db
+from .timeutil import utcnow
+
+
+class AuditEntry(db.Model):
+    """One recorded change. ``base_id`` is empty for account-level actions (signup, password change)."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), index=True)
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("bases.id"), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[int | None]
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user = relationship("User")
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj, fields=None):
+    """The column values of ``obj`` as JSON-ready data (passwords and token hashes left out)."""
+    mapper = sa_inspect(obj).mapper
+    names = fields or [attr.key for attr in mapper.column_attrs]
+    return {name: _plain(getattr(obj, name)) for name in names
+            if name not in ("password_hash", "token_hash")}
+
+
+def record(action, obj, before=None, after=None, *, user=None, base_id=None, operator_id=None):
+    """Add an audit entry for ``action`` on ``obj`` to the session (the caller's transaction commits it)."""
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    if getattr(obj, "id", "absent") is None:
+        db.session.flush()  # give a new object its id before it is named in the log
+    if base_id is None:
+        base_id = getattr(obj, "base_id", None) or current_base_id()
+    entry = AuditEntry(
+        user_id=user.id if user is not None else None,
+        operator_id=operator_id or (user.operator_id if user is not None else None),
+        base_id=base_id,
+        action=action,
+        object_type=type(obj).__name__,
+        object_id=getattr(obj, "id", None),
+        before=before,
+        after=after,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,1 @@
+"""Authentication pages: home, login, logout, signup, password change, invitation acceptance, language."""

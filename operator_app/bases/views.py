@@ -1,0 +1,99 @@
+"""Views of the ``bases`` blueprint: a base's dashboard, profile, members, invitations and audit log."""
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..accounts import constants as c
+from ..accounts import services
+from ..accounts.forms import BaseProfileForm, InviteForm
+from ..accounts.models import Invitation
+from ..audit import AuditEntry
+from ..db import get_or_404
+from ..extensions import db
+from ..mail import mail_enabled, send_mail
+from ..scoping import ALL_BASE_ROLES, base_blueprint, roles_required
+from .checks import profile_checks
+
+bp = base_blueprint("bases", __name__)
+
+
+@bp.route("/")
+@roles_required(*ALL_BASE_ROLES)
+def dashboard():
+    """The base's home page: what the profile still lacks and who works here."""
+    return render_template("bases/dashboard.html", checks=profile_checks(g.base),
+                           members=services.base_members(g.base))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@roles_required(c.ROLE_MANAGER)
+def profile():
+    """View and edit the base profile (DOMAIN.md "Base profile"). Raises Forbidden for non-managers."""
+    base = g.base
+    form = BaseProfileForm(obj=base)
+    if request.method == "GET":
+        for zone in base.ordered_zones():
+            form.zones[zone.kind].form.area_m2.data = zone.area_m2
+            form.zones[zone.kind].form.description.data = zone.description
+        form.site_ownership.data = base.site_ownership
+        form.service_functions.data = list(base.service_functions or [])
+    if form.validate_on_submit():
+        services.update_base_profile(base, form.profile_values(), by=g.user)
+        db.session.commit()
+        flash(_("The base profile has been saved."), "success")
+        return redirect(url_for("bases.profile"))
+    return render_template("bases/profile.html", form=form, checks=profile_checks(base))
+
+
+@bp.route("/members", methods=["GET", "POST"])
+@roles_required(c.ROLE_MANAGER)
+def members():
+    """The base's people and pending invitations; POST invites a colleague. Raises Forbidden for non-managers."""
+    form = InviteForm()
+    invite_link = None
+    if form.validate_on_submit():
+        invitation, token = services.invite(g.base, email=form.email.data, role=form.role.data, by=g.user)
+        db.session.commit()
+        invite_link = url_for("auth.accept_invite", token=token, _external=True)
+        if mail_enabled():
+            _mail_invitation(invitation, invite_link)
+        form = InviteForm(formdata=None)
+    return render_template("bases/members.html", form=form, invite_link=invite_link,
+                           members=services.base_members(g.base),
+                           invitations=services.pending_invitations(g.base))
+
+
+def _mail_invitation(invitation, link):
+    subject = _("Invitation to %(base)s", base=g.base.name)
+    body = _("%(inviter)s invites you to join %(base)s as %(role)s.\n\nOpen this link to accept "
+             "(valid for %(days)d days, usable once):\n%(link)s\n",
+             inviter=g.user.name, base=g.base.name, role=invitation.role_label, link=link,
+             days=(invitation.expires_at - invitation.created_at).days)
+    try:
+        send_mail(invitation.email, subject, body)
+        flash(_("The invitation was also sent by email."), "info")
+    except OSError:
+        flash(_("The email could not be sent; give the link to your colleague yourself."), "warning")
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@roles_required(c.ROLE_MANAGER)
+def invitation_revoke(invitation_id):
+    """Revoke a pending invitation. Raises NotFound outside the base, Forbidden for non-managers."""
+    invitation = get_or_404(Invitation, invitation_id)
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        services.revoke_invitation(invitation, by=g.user)
+        db.session.commit()
+        flash(_("The invitation has been revoked."), "success")
+    return redirect(url_for("bases.members"))
+
+
+@bp.route("/audit")
+@roles_required(c.ROLE_MANAGER)
+def audit_log():
+    """The latest changes made in this base. Raises Forbidden for non-managers."""
+    page = request.args.get("page", 1, type=int)
+    entries = db.paginate(select(AuditEntry).where(AuditEntry.base_id == g.base.id)
+                          .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
+                          page=max(page, 1), per_page=50, error_out=False)
+    return render_template("bases/audit.html", entries=entries)

@@ -1,0 +1,138 @@
+"""Configuration read from the environment: one class per way of running."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: OWASP Password Storage Cheat Sheet: scrypt with N=2^17, r=8, p=1 at minimum.
+PRODUCTION_PASSWORD_HASH = "scrypt:131072:8:1"
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def normalise_database_url(url):
+    """Route plain ``postgresql://`` URLs to psycopg 3, the only PostgreSQL driver we ship."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment; each can be overridden by the variable of the same name."""
+
+    APP_ENV = "development"
+    SQLALCHEMY_DATABASE_URI = None  # filled by create_app when DATABASE_URL is unset
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+    BOOTSTRAP_SERVE_LOCAL = True
+    BOOTSTRAP_BOOTSWATCH_THEME = None
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PASSWORD_HASH_METHOD = PRODUCTION_PASSWORD_HASH
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_MAX_FAILURES_PER_IP = 30
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    INVITATION_DAYS = 7
+    REDIS_URL = None
+    MAIL_SERVER = None
+    MAIL_PORT = 587
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = True
+    MAIL_FROM = "noreply@localhost"
+
+    def __init__(self):
+        self.SECRET_KEY = os.environ.get("SECRET_KEY")
+        database_url = os.environ.get("DATABASE_URL")
+        if database_url:
+            self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
+        self.MAIL_PORT = _int("MAIL_PORT", self.MAIL_PORT)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", self.MAIL_USE_TLS)
+        self.MAIL_FROM = os.environ.get("MAIL_FROM", self.MAIL_FROM)
+        self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", self.LOGIN_MAX_FAILURES)
+        self.LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", self.LOGIN_MAX_FAILURES_PER_IP)
+        self.LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", self.LOGIN_WINDOW_SECONDS)
+
+
+class DevelopmentConfig(Config):
+    """The embedded default: SQLite in the instance folder, a generated secret kept there too."""
+
+    APP_ENV = "development"
+
+    def finalise(self, instance_path):
+        instance = Path(instance_path)
+        instance.mkdir(parents=True, exist_ok=True)
+        if not self.SECRET_KEY:
+            key_file = instance / "secret_key"
+            if not key_file.exists():
+                key_file.write_text(secrets.token_hex(32))
+                key_file.chmod(0o600)
+            self.SECRET_KEY = key_file.read_text().strip()
+        if not self.SQLALCHEMY_DATABASE_URI:
+            self.SQLALCHEMY_DATABASE_URI = f"sqlite:///{instance / 'shuangchuang.db'}"
+
+
+class ProductionConfig(Config):
+    """Production: every secret comes from the environment; cookies only over HTTPS."""
+
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    PREFERRED_URL_SCHEME = "https"
+
+    def finalise(self, instance_path):
+        missing = [name for name, value in (("SECRET_KEY", self.SECRET_KEY),
+                                            ("DATABASE_URL", self.SQLALCHEMY_DATABASE_URI)) if not value]
+        if missing:
+            raise RuntimeError("Production configuration needs " + ", ".join(missing))
+
+
+class TestingConfig(DevelopmentConfig):
+    """Tests: the database comes from the fixture; password hashing is cheap so the suite stays fast."""
+
+    APP_ENV = "testing"
+    TESTING = True
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+    def finalise(self, instance_path):
+        if not self.SECRET_KEY:
+            self.SECRET_KEY = secrets.token_hex(32)
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise RuntimeError("TestingConfig needs DATABASE_URL or an explicit SQLALCHEMY_DATABASE_URI")
+
+
+CONFIGS = {"development": DevelopmentConfig, "production": ProductionConfig, "testing": TestingConfig}
+
+
+def load_config(env_name, instance_path, overrides=None):
+    """Build the configuration object for ``env_name``; raises RuntimeError when production lacks a secret."""
+    config = CONFIGS[env_name]()
+    for key, value in (overrides or {}).items():
+        setattr(config, key, value)
+    config.finalise(instance_path)
+    return config

@@ -1,0 +1,149 @@
+"""Isolation by base: the base-owned mixin, the fail-closed ORM hook and the scoped lookup helper.
+
+Every row of domain data belongs to one base (DESIGN.md "Isolation"). The current base lives in the
+session's ``info`` and is set from the URL by the base blueprints, or by a job for the base it works on.
+Every ORM statement on a base-owned model gets the base added as a criterion; with no base set the
+statement raises instead of reading or writing across bases.
+"""
+from contextlib import contextmanager
+
+from flask import abort
+from sqlalchemy import ForeignKey, event, inspect as sa_inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+from .extensions import db
+
+_BASE_KEY = "current_base_id"
+_UNSCOPED_KEY = "unscoped_depth"
+
+
+class ScopeError(RuntimeError):
+    """A base-owned row was read or written without a current base, or across bases."""
+
+
+class BaseOwnedMixin:
+    """Declares ``base_id``: set by the server from the current base, never from input, never changed."""
+
+    @declared_attr
+    def base_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("bases.id", ondelete="RESTRICT"), nullable=False, index=True)
+
+
+def set_current_base(base_id, session=None):
+    """Make ``base_id`` the base every following statement of ``session`` is confined to."""
+    (session or db.session).info[_BASE_KEY] = base_id
+
+
+def current_base_id(session=None):
+    """The id of the base the session is confined to, or None."""
+    return (session or db.session).info.get(_BASE_KEY)
+
+
+@contextmanager
+def scoped_to(base_id, session=None):
+    """Confine ``session`` to ``base_id`` for the block (jobs use it, one base at a time)."""
+    session = session or db.session
+    previous = session.info.get(_BASE_KEY)
+    session.info[_BASE_KEY] = base_id
+    try:
+        yield
+    finally:
+        session.info[_BASE_KEY] = previous
+
+
+@contextmanager
+def unscoped(reason, session=None):
+    """Run the block without base confinement. The one deliberate way out; ``reason`` documents why.
+
+    Used by platform code that must find a row before it knows the base (an invitation token),
+    and by jobs that enumerate bases. Every caller is reviewed.
+    """
+    if not reason:
+        raise ValueError("unscoped() needs a reason")
+    session = session or db.session
+    session.info[_UNSCOPED_KEY] = session.info.get(_UNSCOPED_KEY, 0) + 1
+    try:
+        yield
+    finally:
+        session.info[_UNSCOPED_KEY] -= 1
+
+
+def _is_unscoped(session):
+    return session.info.get(_UNSCOPED_KEY, 0) > 0
+
+
+def _is_base_owned(mapper):
+    return issubclass(mapper.class_, BaseOwnedMixin)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _confine_to_current_base(state):
+    """Add ``base_id = current base`` to every ORM SELECT, UPDATE and DELETE on base-owned models.
+
+    Raises ScopeError when such a statement runs with no base set outside ``unscoped()``.
+    Column loads (refreshing attributes of an object already admitted to the session) pass through.
+    """
+    if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
+        return
+    session = state.session
+    if _is_unscoped(session):
+        return
+    base_id = session.info.get(_BASE_KEY)
+    if base_id is None:
+        if any(_is_base_owned(mapper) for mapper in state.all_mappers):
+            raise ScopeError("A base-owned model was queried with no current base set")
+        return
+    state.statement = state.statement.options(
+        with_loader_criteria(BaseOwnedMixin, lambda cls: cls.base_id == base_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_and_guard_base(session, flush_context, instances):
+    """Stamp new base-owned rows with the current base; refuse rows of another base and base changes."""
+    base_id = session.info.get(_BASE_KEY)
+    unscoped_now = _is_unscoped(session)
+    for obj in session.new:
+        if not isinstance(obj, BaseOwnedMixin):
+            continue
+        if obj.base_id is None:
+            if base_id is None:
+                raise ScopeError(f"{type(obj).__name__} created with no current base set")
+            obj.base_id = base_id
+        elif obj.base_id != base_id and not unscoped_now:
+            raise ScopeError(f"{type(obj).__name__} created for another base")
+    for obj in session.dirty:
+        if isinstance(obj, BaseOwnedMixin) and sa_inspect(obj).attrs.base_id.history.has_changes():
+            raise ScopeError(f"{type(obj).__name__}.base_id cannot change after insert")
+
+
+def get_or_404(model, object_id, **criteria):
+    """Load ``model`` by id within the current base (the hook confines it); abort with 404 otherwise.
+
+    Raises NotFound for a malformed id, a missing row, a soft-deleted row or a row of another base.
+    """
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        abort(404)
+    statement = select(model).where(model.id == object_id).filter_by(**criteria)
+    if hasattr(model, "deleted_at"):
+        statement = statement.where(model.deleted_at.is_(None))
+    obj = db.session.scalar(statement)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: enforce foreign keys, write-ahead log for concurrent readers, wait instead of failing on locks."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

@@ -1,0 +1,3 @@
+"""Imports every model so that Alembic and the mapper see the whole schema from one place."""
+from .accounts.models import Base, Invitation, Membership, Operator, User, UserSession, Zone  # noqa: F401
+from .audit import AuditEntry  # noqa: F401

@@ -1,0 +1,78 @@
+"""Base scoping for views: blueprints under ``/b/<base_slug>/``, the current base, declared roles.
+
+A base blueprint resolves the base from the URL and the user's access to it before any view runs:
+anonymous → login, no such base or no access → 404 (never 403, so a base's existence is not revealed).
+Each view then declares the roles allowed to use it with ``roles_required``; others get 403.
+"""
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, g
+from flask_login import current_user
+
+from .accounts import constants as c
+from .accounts.services import find_base_by_slug
+from .db import set_current_base
+
+ALL_BASE_ROLES = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT)
+STAFF_ROLES = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR)
+
+
+def base_blueprint(name, import_name, url_prefix=""):
+    """A blueprint whose every route lives under ``/b/<base_slug>`` + ``url_prefix`` and is base-scoped."""
+    blueprint = Blueprint(name, import_name, url_prefix="/b/<base_slug>" + url_prefix)
+    blueprint.url_value_preprocessor(_pull_base_slug)
+    blueprint.before_request(_load_current_base)
+    return blueprint
+
+
+def _pull_base_slug(endpoint, values):
+    g.base_slug = values.pop("base_slug", None) if values else None
+
+
+def _load_current_base():
+    """Resolve ``g.base`` and ``g.role``. Raises Unauthorized-redirect for anonymous, NotFound otherwise."""
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    base = find_base_by_slug(g.base_slug or "")
+    if base is None:
+        abort(404)
+    role = effective_role(current_user, base)
+    if role is None:
+        abort(404)
+    g.base, g.role, g.user = base, role, current_user._get_current_object()
+    set_current_base(base.id)
+    return None
+
+
+def effective_role(user, base):
+    """The user's role in ``base``: an owner of the base's operator acts as manager; None without access."""
+    if user.owns_operator_of(base):
+        return c.ROLE_MANAGER
+    membership = user.membership_in(base)
+    return membership.role if membership else None
+
+
+def add_base_slug(endpoint, values):
+    """URL defaults: links built inside a base page stay in that base."""
+    if "base_slug" in values or not g.get("base"):
+        return
+    if current_app.url_map.is_endpoint_expecting(endpoint, "base_slug"):
+        values["base_slug"] = g.base.slug
+
+
+def roles_required(*roles):
+    """Allow the view to users whose role in the current base is one of ``roles``; others get 403.
+
+    The roles are kept on the view (``allowed_roles``) so the role-matrix test reads the declaration.
+    """
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.get("role") not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = frozenset(roles)
+        return wrapped
+
+    return decorator
