@@ -6,11 +6,11 @@ linking to an empty page.
 from dataclasses import dataclass
 
 from flask import current_app, g, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .accounts import constants as c
+from .i18n import select_locale
 
 STAFF = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR)
 EVERYONE = STAFF + (c.ROLE_TENANT,)
@@ -64,7 +64,7 @@ def register(app):
         base, role = g.get("base"), g.get("role")
         context = {"current_base": base, "current_role": role,
                    "role_label": c.ROLE_LABELS.get(role) if role else None,
-                   "languages": app.config["LANGUAGES"], "current_locale": str(get_locale())}
+                   "languages": app.config["LANGUAGES"], "current_locale": select_locale()}
         if base is not None:
             context["nav_items"] = _items(SECTIONS, role, request.endpoint)
             context["settings_items"] = _items(SETTINGS, role, request.endpoint)

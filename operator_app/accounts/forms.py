@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, FieldList, Form, FormField,
                      IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, Email, EqualTo, Length, NumberRange, Optional,
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -26,7 +27,7 @@ def email_field(label):
 
 
 def _choices(mapping):
-    return [(key, label) for key, label in mapping.items()]
+    return [SelectChoice(key, label) for key, label in mapping.items()]
 
 
 class StrongPassword:
@@ -101,7 +102,7 @@ class ChangePasswordForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = email_field(_l("Colleague's email"))
-    role = SelectField(_l("Role"), choices=[(role, c.ROLE_LABELS[role]) for role in c.INVITABLE_ROLES],
+    role = SelectField(_l("Role"), choices=_choices({role: c.ROLE_LABELS[role] for role in c.INVITABLE_ROLES}),
                        validators=[required()])
 
 
@@ -139,7 +140,7 @@ class BaseProfileForm(FlaskForm):
     base_type = SelectField(_l("Base type"), choices=_choices(c.BASE_TYPES), validators=[required()])
     is_demonstration = BooleanField(_l("Demonstration base (示范基地)"))
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in c.TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in c.TIMEZONES])
     tenant_count_standard = IntegerField(
         _l("Tenant-count standard of the base type"),
         validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter a whole number from 1."))],

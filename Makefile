@@ -1,0 +1,37 @@
+# Two commands: `make run` (the app on SQLite with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install translations run test migrate-check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	$(BIN)/pybabel compile --statistics -d operator_app/translations
+
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: translations
+	bash scripts/test.sh
+
+# After changing user-facing text: refresh the catalogue, then translate the new entries (Chinese first).
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o operator_app/translations/messages.pot .
+	$(BIN)/pybabel update --no-location --omit-header -i operator_app/translations/messages.pot -d operator_app/translations
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run the whole suite on SQLite, then on PostgreSQL when it is reachable (required when CI=true).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+
+echo "=== pytest on SQLite ==="
+TEST_DB=sqlite "$BIN/pytest" "$@"
+
+if "$BIN/python" -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=5).close()' "$PG_URL" 2>/dev/null; then
+  echo "=== pytest on PostgreSQL ==="
+  TEST_DB=postgresql TEST_DATABASE_URL="$PG_URL" "$BIN/pytest" "$@"
+elif [ "${CI:-}" = "true" ]; then
+  echo "PostgreSQL at $PG_URL is unreachable; CI requires it." >&2
+  exit 1
+else
+  echo "PostgreSQL at $PG_URL is unreachable: the PostgreSQL run was skipped (it is required when CI=true)." >&2
+fi

@@ -1,0 +1,117 @@
+"""Test fixtures: one migrated database per run (SQLite file or a PostgreSQL schema of its own),
+emptied after every test; factories that build bases with users; browsers that log in through the forms."""
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from operator_app import create_app
+from operator_app.config import PROJECT_ROOT, normalise_database_url
+from operator_app.extensions import db
+
+from .helpers import Browser, Factory
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _compile_translations():
+    """Compile the .po catalogues so the suite runs on a fresh checkout without `make translations`."""
+    for po_path in (PROJECT_ROOT / "operator_app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file)
+            with mo_path.open("wb") as mo_file:
+                write_mo(mo_file, catalog)
+
+
+class Databases:
+    """Makes empty databases of the kind this run is for: SQLite files or PostgreSQL schemas."""
+
+    def __init__(self, tmp_dir):
+        self.kind = os.environ.get("TEST_DB", "sqlite")
+        self.tmp_dir = Path(tmp_dir)
+        self.pg_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
+        self.schemas = []
+
+    def new(self):
+        name = f"t{uuid.uuid4().hex[:12]}"
+        if self.kind == "sqlite":
+            return f"sqlite:///{self.tmp_dir / (name + '.db')}"
+        if self.kind != "postgresql":
+            raise RuntimeError(f"TEST_DB must be sqlite or postgresql, not {self.kind!r}")
+        with psycopg.connect(self.pg_url, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{name}"')
+        self.schemas.append(name)
+        separator = "&" if "?" in self.pg_url else "?"
+        return normalise_database_url(self.pg_url) + f"{separator}options=-csearch_path%3D{name}"
+
+    def drop_all(self):
+        if not self.schemas:
+            return
+        with psycopg.connect(self.pg_url, autocommit=True) as connection:
+            for name in self.schemas:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory):
+    made = Databases(tmp_path_factory.mktemp("db"))
+    yield made
+    made.drop_all()
+
+
+def make_app(database_url, **overrides):
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def app(databases):
+    """The application on a database migrated to head with the project's own migrations."""
+    _compile_translations()
+    application = make_app(databases.new())
+    with application.app_context():
+        upgrade()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _empty_database_after_test(request):
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables)
+                                        + " RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    connection.execute(text(f'DELETE FROM "{name}"'))
+        application.extensions["login_counter"].__init__()
+
+
+@pytest.fixture
+def factory(app):
+    return Factory(app)
+
+
+@pytest.fixture
+def browser(app):
+    """An anonymous browser; ``browser.login(user)`` logs in through the login form."""
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def new_browser(app):
+    """Makes more browsers (other devices, other users) in one test."""
+    return lambda: Browser(app.test_client())

@@ -1,0 +1,131 @@
+"""Test helpers: the factory that builds operators, bases and users through the services, and a
+browser wrapper that posts forms with their CSRF token like a real browser does."""
+import re
+from dataclasses import dataclass
+
+from operator_app.accounts import constants as c
+from operator_app.accounts import services
+from operator_app.accounts.models import Base, User
+from operator_app.db import scoped_to
+from operator_app.extensions import db
+
+PASSWORD = "Correct-horse-battery-42"
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ERROR_PATTERN = re.compile(r'class="invalid-feedback[^"]*" data-field="([^"]+)">([^<]*)<')
+
+
+@dataclass
+class UserRef:
+    id: int
+    email: str
+    name: str
+    password: str = PASSWORD
+
+
+@dataclass
+class BaseRef:
+    id: int
+    slug: str
+    name: str
+    operator_id: int
+    owner: UserRef
+    users: dict  # role -> UserRef
+
+
+class Factory:
+    """Builds data through the services, committed, and returns plain references (no detached ORM objects)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.counter = 0
+
+    def _next(self):
+        self.counter += 1
+        return self.counter
+
+    def base(self, slug=None, name=None, roles=(c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT)):
+        """An operator with one base, its owner (manager) and one user per role in ``roles``."""
+        n = self._next()
+        slug = slug or f"base-{n}"
+        with self.app.app_context():
+            owner, base = services.sign_up_operator(
+                operator_name=f"运营单位{n}", base_name=name or f"测试基地{n}", base_slug=slug,
+                base_type="industrial", user_name=f"负责人{n}", email=f"owner{n}@example.com", password=PASSWORD)
+            users = {c.ROLE_MANAGER: owner}
+            for role in roles:
+                user = services.create_user(f"{role}{n}@example.com", f"{role}{n}", PASSWORD)
+                services.add_membership(user, base, role, by=owner)
+                users[role] = user
+            db.session.commit()
+            refs = {role: UserRef(u.id, u.email, u.name) for role, u in users.items()}
+            return BaseRef(base.id, base.slug, base.name, base.operator_id, refs[c.ROLE_MANAGER], refs)
+
+    def another_base_of(self, base_ref, slug):
+        """A second base of the same operator."""
+        with self.app.app_context():
+            owner = db.session.get(User, base_ref.owner.id)
+            base = services.create_base(owner.operator, name=f"{base_ref.name}二号", slug=slug,
+                                        base_type="university", by=owner)
+            services.add_membership(owner, base, c.ROLE_MANAGER, by=owner)
+            db.session.commit()
+            return base.id
+
+    def member(self, base_ref, role, email=None):
+        """A new user with ``role`` in the base."""
+        n = self._next()
+        with self.app.app_context():
+            base = db.session.get(Base, base_ref.id)
+            owner = db.session.get(User, base_ref.owner.id)
+            user = services.create_user(email or f"member{n}@example.com", f"成员{n}", PASSWORD)
+            services.add_membership(user, base, role, by=owner)
+            db.session.commit()
+            return UserRef(user.id, user.email, user.name)
+
+    def invitation(self, base_ref, email="invitee@example.com", role=c.ROLE_STAFF):
+        """A pending invitation in the base; returns (invitation id, token)."""
+        with self.app.app_context():
+            base = db.session.get(Base, base_ref.id)
+            owner = db.session.get(User, base_ref.owner.id)
+            with scoped_to(base.id):
+                invitation, token = services.invite(base, email=email, role=role, by=owner)
+                db.session.commit()
+                return invitation.id, token
+
+
+class Browser:
+    """A test client that behaves like a person's browser: reads the CSRF token from the page it came from."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def csrf_token(self, page="/login"):
+        html = self.client.get(page).get_data(as_text=True)
+        match = CSRF_PATTERN.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def post(self, url, data=None, *, form_page=None, csrf=True, **kwargs):
+        """Submit ``data`` to ``url`` with the CSRF token of ``form_page`` (default: ``url`` itself)."""
+        data = dict(data or {})
+        if csrf:
+            data["csrf_token"] = self.csrf_token(form_page or url)
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, user, password=None):
+        response = self.post("/login", {"email": user.email, "password": password or user.password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def logout(self):
+        return self.post("/logout", form_page="/account/password")
+
+
+def field_errors(response):
+    """The error messages shown under each form field: {field name: [messages]}."""
+    errors = {}
+    for name, message in ERROR_PATTERN.findall(response.get_data(as_text=True)):
+        errors.setdefault(name, []).append(message)
+    return errors

@@ -1,0 +1,56 @@
+"""The role matrix: what each role of a base may open, declared on the route and checked by requests."""
+import pytest
+
+from operator_app.accounts import constants as c
+
+from .test_isolation import BASE_SCOPED
+
+M, S, T, N = c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT
+# The intended permissions (DESIGN.md "Roles"): settings and people are the manager's.
+EXPECTED = {
+    "bases.dashboard": {M, S, T, N},
+    "bases.profile": {M},
+    "bases.members": {M},
+    "bases.invitation_revoke": {M},
+    "bases.audit_log": {M},
+}
+
+
+def test_matrix_covers_every_base_route_and_matches_the_declarations(app):
+    assert set(EXPECTED) == BASE_SCOPED
+    for endpoint, roles in EXPECTED.items():
+        assert app.view_functions[endpoint].allowed_roles == roles, endpoint
+
+
+@pytest.mark.parametrize("role", [M, S, T, N])
+def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
+    base = factory.base("alpha")
+    invitation_id, _ = factory.invitation(base)
+    browser.login(base.users[role])
+    token = browser.csrf_token("/account/password")
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint not in EXPECTED:
+            continue
+        path = rule.build({"base_slug": base.slug, "invitation_id": invitation_id})[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        response = browser.client.open(path, method=method, data={"csrf_token": token})
+        if role in EXPECTED[rule.endpoint]:
+            assert response.status_code in (200, 302), (role, path, response.status_code)
+        else:
+            assert response.status_code == 403, (role, path, response.status_code)
+            assert "无权访问" in response.get_data(as_text=True)
+
+
+def test_operator_owner_manages_every_base_of_the_operator_without_membership(app, factory, browser):
+    base = factory.base("alpha")
+    second_id = factory.another_base_of(base, "alpha-two")
+    browser.login(base.owner)
+    assert browser.get("/b/alpha-two/profile").status_code == 200
+    assert browser.get("/b/alpha-two/members").status_code == 200
+
+
+def test_operator_pages_are_for_owners_only(factory, browser):
+    base = factory.base("alpha")
+    browser.login(base.users[S])
+    assert browser.get("/operator/bases").status_code == 403
+    assert browser.get("/operator/bases/new").status_code == 403
