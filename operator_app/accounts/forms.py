@@ -1,4 +1,6 @@
 """Account forms: signup, login, password change, base creation, base profile, invitation."""
+from decimal import ROUND_HALF_UP, Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, EmailField, FieldList, Form, FormField,
@@ -118,9 +120,19 @@ class AcceptExistingUserForm(FlaskForm):
     """Only the CSRF token: a logged-in user confirms joining the base."""
 
 
+def _area(value):
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if value is not None else None
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_l("Choose only from the listed options.")) from None
 
 
 class ZoneForm(Form):
@@ -180,10 +192,12 @@ class BaseProfileForm(FlaskForm):
         return self.validate_area() and ok
 
     def profile_values(self):
+        """The submitted values in the shape ``services.update_base_profile`` takes, areas to the cent."""
         values = {field: self[field].data for field in services.PROFILE_FIELDS}
+        values["total_area_m2"] = _area(values["total_area_m2"])
         values["site_ownership"] = self.site_ownership.data or None
         values["address"] = values["address"] or ""
-        values["zones"] = {kind: {"area_m2": self.zones[kind].form.area_m2.data,
+        values["zones"] = {kind: {"area_m2": _area(self.zones[kind].form.area_m2.data),
                                   "description": self.zones[kind].form.description.data or ""}
                            for kind in c.ZONE_LABELS}
         return values
