@@ -16,7 +16,7 @@ ROLE_LABELS = {
     ROLE_TENANT: _l("Tenant contact"),
 }
 #: Roles a manager can invite a colleague into (tenant contacts are linked to a company in the tenants issue).
-INVITABLE_ROLES = (ROLE_MANAGER, ROLE_STAFF, ROLE_MENTOR)
+INVITABLE_ROLES = (ROLE_STAFF, ROLE_MENTOR, ROLE_MANAGER)  # staff first: the safe default
 
 # 001 §8 names the base types; the province sets each type's tenant-count standard (per-base setting).
 BASE_TYPES = {

@@ -107,6 +107,14 @@ class InviteForm(FlaskForm):
     role = SelectField(_l("Role"), choices=_choices({role: c.ROLE_LABELS[role] for role in c.INVITABLE_ROLES}),
                        validators=[required()])
 
+    def __init__(self, *args, base, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.base = base
+
+    def validate_email(self, field):
+        if services.is_member(self.base, field.data):
+            raise ValidationError(_l("This person is already a member of this base."))
+
 
 class AcceptNewUserForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[required(), Length(max=80)])

@@ -204,6 +204,10 @@ def invite(base, *, email, role, by):
     """Create a one-time invitation; returns (invitation, token). Only the token's hash is stored."""
     if role not in c.INVITABLE_ROLES:
         raise ValueError(role)
+    email = normalise_email(email)
+    for earlier in pending_invitations(base):
+        if earlier.email == email:  # a new link replaces the old one, so only one link works at a time
+            revoke_invitation(earlier, by=by)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(email=normalise_email(email), role=role, token_hash=_token_hash(token),
                             invited_by_id=by.id,
@@ -240,6 +244,14 @@ def revoke_invitation(invitation, *, by):
     invitation.revoked_at = utcnow()
     audit.record("invitation.revoke", invitation, user=by)
     db.session.flush()
+
+
+def is_member(base, email):
+    """True when the person with ``email`` already has an active membership in ``base``."""
+    return db.session.scalar(
+        select(Membership.id).join(Membership.user)
+        .where(Membership.base_id == base.id, Membership.is_active.is_(True), User.email == normalise_email(email))
+    ) is not None
 
 
 def pending_invitations(base):

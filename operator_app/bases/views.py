@@ -49,7 +49,7 @@ def profile():
 @roles_required(c.ROLE_MANAGER)
 def members():
     """The base's people and pending invitations; POST invites a colleague. Raises Forbidden for non-managers."""
-    form = InviteForm()
+    form = InviteForm(base=g.base)
     invite_link = None
     if form.validate_on_submit():
         invitation, token = services.invite(g.base, email=form.email.data, role=form.role.data, by=g.user)
@@ -57,7 +57,7 @@ def members():
         invite_link = url_for("auth.accept_invite", token=token, _external=True)
         if mail_enabled():
             _mail_invitation(invitation, invite_link)
-        form = InviteForm(formdata=None)
+        form = InviteForm(base=g.base, formdata=None)
     return render_template("bases/members.html", form=form, invite_link=invite_link,
                            members=services.base_members(g.base),
                            invitations=services.pending_invitations(g.base))

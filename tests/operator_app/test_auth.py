@@ -124,3 +124,24 @@ def test_login_page_is_chinese_by_default_and_english_on_request(browser):
     page = browser.get("/login").get_data(as_text=True)
     assert "Log in" in page and "Password" in page and "密码" not in page
     assert browser.get("/lang/xx").status_code == 404
+
+
+def test_failed_logins_are_counted_across_workers_through_redis(app, factory):
+    """Two app instances (two workers) sharing the real Redis on loopback see one counter."""
+    import uuid
+
+    from ..conftest import make_app
+    from ..helpers import Browser
+
+    base = factory.base("alpha")
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    # A fresh secret per run keeps this run's counter keys apart from any other run on the same Redis.
+    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": uuid.uuid4().hex}
+    worker_one, worker_two = make_app(url, **shared), make_app(url, **shared)
+    first, second = Browser(worker_one.test_client()), Browser(worker_two.test_client())
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for attempt in range(limit):
+        browser = first if attempt % 2 else second
+        assert browser.post("/login", {"email": base.owner.email, "password": "wrong-wrong-wrong"}).status_code == 200
+    assert first.post("/login", {"email": base.owner.email, "password": base.owner.password}).status_code == 429
+    assert second.post("/login", {"email": base.owner.email, "password": base.owner.password}).status_code == 429

@@ -128,3 +128,17 @@ def test_invitation_is_mailed_when_smtp_is_configured(databases, app):
     assert envelope.rcpt_tos == ["colleague@example.com"]
     body = envelope.content.decode("utf-8", "replace")
     assert link.split("/invite/")[1][:20] in body.replace("=\r\n", "")
+
+
+def test_inviting_again_replaces_the_old_link_and_members_cannot_be_invited(app, factory, browser, new_browser):
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    first = _invite(browser, base, email="twice@example.com")
+    second = _invite(browser, base, email="Twice@example.com", role="mentor")
+    page = browser.get(f"/b/{base.slug}/members").get_data(as_text=True)
+    assert page.count("twice@example.com") == 1 and "创业辅导师" in page
+    assert new_browser().get(first).status_code == 404
+    assert new_browser().get(second).status_code == 200
+    response = browser.post(f"/b/{base.slug}/members", {"email": base.users["staff"].email, "role": "staff"})
+    assert field_errors(response) == {"email": ["此人已是本基地成员。"]}
+    assert 'id="invite-link"' not in response.get_data(as_text=True)

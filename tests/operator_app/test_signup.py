@@ -50,6 +50,8 @@ def test_signup_creates_operator_base_zones_and_manager_and_logs_in(app, browser
 ])
 def test_bad_signup_shows_the_problem_on_its_field_and_writes_nothing(app, browser, change, field, message):
     before = _counts(app)
+    form_page = browser.get("/signup").get_data(as_text=True)
+    assert 'placeholder="None"' not in form_page and 'value="None"' not in form_page
     response = browser.post("/signup", {**GOOD, **change})
     assert response.status_code == 200
     errors = field_errors(response)
