@@ -31,7 +31,7 @@ test: translations
 # After changing user-facing text: refresh the catalogue, then translate the new entries (Chinese first).
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o operator_app/translations/messages.pot .
-	$(BIN)/pybabel update --no-location --omit-header -i operator_app/translations/messages.pot -d operator_app/translations
+	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 120 -i operator_app/translations/messages.pot -d operator_app/translations
 
 clean:
 	rm -rf $(VENV) instance test-artifacts

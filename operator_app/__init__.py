@@ -2,6 +2,7 @@
 import os
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import PROJECT_ROOT, load_config
 
@@ -12,6 +13,9 @@ def create_app(env_name=None, overrides=None):
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"),
                 template_folder=str(PROJECT_ROOT / "templates"))
     app.config.from_object(load_config(env_name, app.instance_path, overrides))
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -71,7 +75,7 @@ def register_template_context(app):
 
 
 def register_commands(app):
-    """The ``flask demo`` and ``flask check-migrations`` commands."""
+    """The ``flask demo`` commands."""
     from .cli import register
 
     register(app)

@@ -1,6 +1,7 @@
 """Configuration read from the environment: one class per way of running."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_WINDOW_SECONDS = 15 * 60
     INVITATION_DAYS = 7
+    SESSION_IDLE_DAYS = 7  # a login unused this long ends
+    SESSION_MAX_DAYS = 30  # and every login ends this long after it began
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    SIGNUP_MAX_PER_IP = 10  # sign-ups from one address per window
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are believed
     REDIS_URL = None
     MAIL_SERVER = None
     MAIL_PORT = 587
@@ -76,6 +82,11 @@ class Config:
         self.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", self.LOGIN_MAX_FAILURES)
         self.LOGIN_MAX_FAILURES_PER_IP = _int("LOGIN_MAX_FAILURES_PER_IP", self.LOGIN_MAX_FAILURES_PER_IP)
         self.LOGIN_WINDOW_SECONDS = _int("LOGIN_WINDOW_SECONDS", self.LOGIN_WINDOW_SECONDS)
+        self.SESSION_IDLE_DAYS = _int("SESSION_IDLE_DAYS", self.SESSION_IDLE_DAYS)
+        self.SESSION_MAX_DAYS = _int("SESSION_MAX_DAYS", self.SESSION_MAX_DAYS)
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_MAX_DAYS)
+        self.SIGNUP_MAX_PER_IP = _int("SIGNUP_MAX_PER_IP", self.SIGNUP_MAX_PER_IP)
+        self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
 
 
 class DevelopmentConfig(Config):
@@ -103,6 +114,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"
+    REMEMBER_COOKIE_NAME = "__Host-remember"
     PREFERRED_URL_SCHEME = "https"
 
     def finalise(self, instance_path):

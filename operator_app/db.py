@@ -8,9 +8,12 @@ statement raises instead of reading or writing across bases.
 from contextlib import contextmanager
 
 from flask import abort
-from sqlalchemy import ForeignKey, event, inspect as sa_inspect, select
+from functools import cache
+
+from sqlalchemy import ForeignKey, Table, event, inspect as sa_inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from .extensions import db
 
@@ -73,16 +76,27 @@ def _is_unscoped(session):
     return session.info.get(_UNSCOPED_KEY, 0) > 0
 
 
-def _is_base_owned(mapper):
-    return issubclass(mapper.class_, BaseOwnedMixin)
+@cache
+def _base_owned_table_names():
+    return frozenset(mapper.local_table.name for mapper in db.Model.registry.mappers
+                     if issubclass(mapper.class_, BaseOwnedMixin))
+
+
+def _touches_base_owned_table(statement):
+    """True when any part of ``statement`` (subqueries and EXISTS included) reads a base-owned table."""
+    names = _base_owned_table_names()
+    return any(isinstance(element, Table) and element.name in names for element in visitors.iterate(statement))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _confine_to_current_base(state):
     """Add ``base_id = current base`` to every ORM SELECT, UPDATE and DELETE on base-owned models.
 
-    Raises ScopeError when such a statement runs with no base set outside ``unscoped()``.
+    Raises ScopeError when a statement touching a base-owned table anywhere (a subquery, an EXISTS)
+    runs with no base set outside ``unscoped()``. With a base set, the criteria reach subqueries too.
     Column loads (refreshing attributes of an object already admitted to the session) pass through.
+    Core statements on ``Model.__table__`` are not rewritten: domain code uses ORM entities, and
+    PostgreSQL row-level security is the second wall.
     """
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
@@ -91,8 +105,8 @@ def _confine_to_current_base(state):
         return
     base_id = session.info.get(_BASE_KEY)
     if base_id is None:
-        if any(_is_base_owned(mapper) for mapper in state.all_mappers):
-            raise ScopeError("A base-owned model was queried with no current base set")
+        if _touches_base_owned_table(state.statement):
+            raise ScopeError("A base-owned table was queried with no current base set")
         return
     state.statement = state.statement.options(
         with_loader_criteria(BaseOwnedMixin, lambda cls: cls.base_id == base_id, include_aliases=True)
@@ -101,9 +115,16 @@ def _confine_to_current_base(state):
 
 @event.listens_for(Session, "before_flush")
 def _stamp_and_guard_base(session, flush_context, instances):
-    """Stamp new base-owned rows with the current base; refuse rows of another base and base changes."""
+    """Stamp new base-owned rows with the current base; refuse writes to another base's rows and base changes."""
     base_id = session.info.get(_BASE_KEY)
     unscoped_now = _is_unscoped(session)
+    if not unscoped_now:
+        for obj in list(session.dirty) + list(session.deleted):
+            if not isinstance(obj, BaseOwnedMixin):
+                continue
+            loaded_base_id = sa_inspect(obj).committed_state.get("base_id", obj.base_id)
+            if loaded_base_id != base_id:
+                raise ScopeError(f"{type(obj).__name__} of another base (or with no base set) cannot be changed")
     for obj in session.new:
         if not isinstance(obj, BaseOwnedMixin):
             continue

@@ -39,20 +39,15 @@ class MemoryCounter:
         self._counts = {}
         self._lock = threading.Lock()
 
-    def incr(self, key, window):
+    def incr(self, key, window, amount=1):
         now = time.monotonic()
         with self._lock:
             count, expires = self._counts.get(key, (0, now + window))
             if expires <= now:
                 count, expires = 0, now + window
-            count += 1
+            count = max(count + amount, 0)
             self._counts[key] = (count, expires)
             return count
-
-    def get(self, key):
-        with self._lock:
-            count, expires = self._counts.get(key, (0, 0))
-            return count if expires > time.monotonic() else 0
 
     def reset(self, key):
         with self._lock:
@@ -67,16 +62,12 @@ class RedisCounter:
 
         self._redis = redis.Redis.from_url(url)
 
-    def incr(self, key, window):
+    def incr(self, key, window, amount=1):
         pipe = self._redis.pipeline()
-        pipe.incr(key)
+        pipe.incrby(key, amount)
         pipe.expire(key, window, nx=True)
         count, _ = pipe.execute()
-        return int(count)
-
-    def get(self, key):
-        value = self._redis.get(key)
-        return int(value) if value else 0
+        return max(int(count), 0)
 
     def reset(self, key):
         self._redis.delete(key)
@@ -87,27 +78,40 @@ def init_counters(app):
                                        else MemoryCounter())
 
 
-def _keys(email, ip):
-    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-    prefix = "login-fail:" + current_app.config["SECRET_KEY"][:8]
-    return f"{prefix}:account:{account}", f"{prefix}:ip:{ip}"
+def _key(*parts):
+    # Keys are namespaced by the installation (a hash of its secret, never the secret itself) and hold no
+    # personal data: the email is hashed too.
+    digest = hashlib.sha256(current_app.config["SECRET_KEY"].encode()).hexdigest()[:12]
+    return ":".join(("throttle", digest) + parts)
 
 
-def login_blocked(email, ip):
-    """True when the account or the address has used up its failed attempts in the current window."""
-    counter = current_app.extensions["login_counter"]
-    account_key, ip_key = _keys(email, ip)
-    return (counter.get(account_key) >= current_app.config["LOGIN_MAX_FAILURES"]
-            or counter.get(ip_key) >= current_app.config["LOGIN_MAX_FAILURES_PER_IP"])
+def _account_key(email):
+    return _key("account", hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32])
 
 
-def record_login_failure(email, ip):
-    counter = current_app.extensions["login_counter"]
+def _counter():
+    return current_app.extensions["login_counter"]
+
+
+def register_login_attempt(email, ip):
+    """Count a password attempt before checking it; False when the account or the address is over its limit.
+
+    Counting first makes the check atomic: parallel guesses cannot all slip in under the limit.
+    """
     window = current_app.config["LOGIN_WINDOW_SECONDS"]
-    for key in _keys(email, ip):
-        counter.incr(key, window)
+    account = _counter().incr(_account_key(email), window)
+    address = _counter().incr(_key("ip", ip), window)
+    return (account <= current_app.config["LOGIN_MAX_FAILURES"]
+            and address <= current_app.config["LOGIN_MAX_FAILURES_PER_IP"])
 
 
-def clear_login_failures(email, ip):
-    counter = current_app.extensions["login_counter"]
-    counter.reset(_keys(email, ip)[0])
+def login_succeeded(email, ip):
+    """A right password: the account starts afresh and the attempt does not count against the address."""
+    _counter().reset(_account_key(email))
+    _counter().incr(_key("ip", ip), current_app.config["LOGIN_WINDOW_SECONDS"], amount=-1)
+
+
+def register_signup(ip):
+    """Count a sign-up from ``ip``; False when the address has made too many in the window."""
+    count = _counter().incr(_key("signup", ip), current_app.config["LOGIN_WINDOW_SECONDS"])
+    return count <= current_app.config["SIGNUP_MAX_PER_IP"]

@@ -10,7 +10,8 @@ from operator_app.db import scoped_to
 from operator_app.extensions import db
 
 PASSWORD = "Correct-horse-battery-42"
-CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+INPUT_TAG = re.compile(r"<input\b([^>]*)>")
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
 ERROR_PATTERN = re.compile(r'class="invalid-feedback[^"]*" data-field="([^"]+)">([^<]*)<')
 
 
@@ -101,18 +102,27 @@ class Browser:
     def get(self, url, **kwargs):
         return self.client.get(url, **kwargs)
 
-    def csrf_token(self, page="/login"):
+    def hidden_fields(self, page):
+        """The hidden inputs of ``page`` (the CSRF token, a record's version), as a browser would send them."""
         html = self.client.get(page).get_data(as_text=True)
-        match = CSRF_PATTERN.search(html)
-        assert match, f"no CSRF token on {page}"
-        return match.group(1)
+        fields = {}
+        for tag in INPUT_TAG.findall(html):
+            attributes = dict(ATTRIBUTE.findall(tag))
+            if attributes.get("type") == "hidden" and "name" in attributes:
+                fields.setdefault(attributes["name"], attributes.get("value", ""))
+        return fields
+
+    def csrf_token(self, page="/login"):
+        token = self.hidden_fields(page).get("csrf_token")
+        assert token, f"no CSRF token on {page}"
+        return token
 
     def post(self, url, data=None, *, form_page=None, csrf=True, **kwargs):
-        """Submit ``data`` to ``url`` with the CSRF token of ``form_page`` (default: ``url`` itself)."""
-        data = dict(data or {})
-        if csrf:
-            data["csrf_token"] = self.csrf_token(form_page or url)
-        return self.client.post(url, data=data, **kwargs)
+        """Submit ``data`` to ``url`` with the hidden fields of ``form_page`` (default: ``url`` itself)."""
+        hidden = self.hidden_fields(form_page or url)
+        if not csrf:
+            hidden.pop("csrf_token", None)
+        return self.client.post(url, data={**hidden, **(data or {})}, **kwargs)
 
     def login(self, user, password=None):
         response = self.post("/login", {"email": user.email, "password": password or user.password})

@@ -2,8 +2,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DecimalField, EmailField, FieldList, Form, FormField,
+from wtforms import (BooleanField, DateField, EmailField, FormField, HiddenField,
                      IntegerField, PasswordField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
@@ -11,6 +10,7 @@ from wtforms.validators import (DataRequired, Email, EqualTo, Length, NumberRang
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import AppForm, AppSubForm, FiniteDecimalField
 from ..security import password_problem
 from . import constants as c
 from . import services
@@ -65,7 +65,7 @@ def validate_new_email(form, field):
         raise ValidationError(_l("An account with this email already exists. Log in instead."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = email_field(_l("Email"))
     password = PasswordField(_l("Password"), validators=[required()])
     remember = BooleanField(_l("Remember me on this device"))
@@ -79,7 +79,7 @@ class BaseFieldsMixin:
     base_type = SelectField(_l("Base type"), choices=_choices(c.BASE_TYPES), validators=[required()])
 
 
-class SignupForm(BaseFieldsMixin, FlaskForm):
+class SignupForm(BaseFieldsMixin, AppForm):
     operator_name = StringField(_l("Operating organisation"), validators=[required(), Length(max=120)])
     user_name = StringField(_l("Your name"), validators=[required(), Length(max=80)])
     email = email_field(_l("Email"))
@@ -91,18 +91,18 @@ class SignupForm(BaseFieldsMixin, FlaskForm):
         validate_new_email(self, field)
 
 
-class NewBaseForm(BaseFieldsMixin, FlaskForm):
+class NewBaseForm(BaseFieldsMixin, AppForm):
     pass
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current = PasswordField(_l("Current password"), validators=[required()])
     password = PasswordField(_l("New password"), validators=[required(), StrongPassword()])
     confirm = PasswordField(_l("Repeat new password"),
                             validators=[required(), EqualTo("password", message=_l("The passwords differ."))])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     email = email_field(_l("Colleague's email"))
     role = SelectField(_l("Role"), choices=_choices({role: c.ROLE_LABELS[role] for role in c.INVITABLE_ROLES}),
                        validators=[required()])
@@ -116,7 +116,7 @@ class InviteForm(FlaskForm):
             raise ValidationError(_l("This person is already a member of this base."))
 
 
-class AcceptNewUserForm(FlaskForm):
+class AcceptNewUserForm(AppForm):
     name = StringField(_l("Your name"), validators=[required(), Length(max=80)])
     phone = StringField(_l("Mobile phone"), validators=[Optional(), Length(max=20)])
     password = PasswordField(_l("Password"), validators=[required(), StrongPassword("name")])
@@ -124,7 +124,7 @@ class AcceptNewUserForm(FlaskForm):
                             validators=[required(), EqualTo("password", message=_l("The passwords differ."))])
 
 
-class AcceptExistingUserForm(FlaskForm):
+class AcceptExistingUserForm(AppForm):
     """Only the CSRF token: a logged-in user confirms joining the base."""
 
 
@@ -143,19 +143,20 @@ class MultiCheckboxField(SelectMultipleField):
             raise ValidationError(_l("Choose only from the listed options.")) from None
 
 
-class ZoneForm(Form):
-    area_m2 = DecimalField(_l("Area (m²)"), places=2, validators=[
+class ZoneForm(AppSubForm):
+    area_m2 = FiniteDecimalField(_l("Area (m²)"), places=2, validators=[
         Optional(), NumberRange(min=0, max=10_000_000, message=_l("Enter an area between 0 and 10,000,000 m²."))])
     description = TextAreaField(_l("Location and boundaries"), validators=[Length(max=2000)])
 
 
-class ZonesForm(Form):
+class ZonesForm(AppSubForm):
     incubation = FormField(ZoneForm, label=c.ZONE_LABELS[c.ZONE_INCUBATION])
     growth = FormField(ZoneForm, label=c.ZONE_LABELS[c.ZONE_GROWTH])
     public_service = FormField(ZoneForm, label=c.ZONE_LABELS[c.ZONE_PUBLIC_SERVICE])
 
 
-class BaseProfileForm(FlaskForm):
+class BaseProfileForm(AppForm):
+    version = HiddenField()  # the profile version the page was loaded at (optimistic locking)
     name = StringField(_l("Base name"), validators=[required(), Length(max=120)])
     base_type = SelectField(_l("Base type"), choices=_choices(c.BASE_TYPES), validators=[required()])
     is_demonstration = BooleanField(_l("Demonstration base (示范基地)"))
@@ -166,7 +167,7 @@ class BaseProfileForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter a whole number from 1."))],
         description=_l("The minimum number of actually housed tenants the province sets for this base type "
                        "(001 §8). Leave empty while unknown; the compliance page then shows it as unknown."))
-    total_area_m2 = DecimalField(_l("Total area (m²)"), places=2, validators=[
+    total_area_m2 = FiniteDecimalField(_l("Total area (m²)"), places=2, validators=[
         Optional(), NumberRange(min=0, max=10_000_000, message=_l("Enter an area between 0 and 10,000,000 m²."))])
     site_ownership = RadioField(_l("Site"), choices=_choices(c.SITE_OWNERSHIP), validators=[Optional()])
     site_certificates = TextAreaField(_l("Property certificate numbers or lease contract"),

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
-                        UniqueConstraint, select)
+                        UniqueConstraint, func, select)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import BaseOwnedMixin
@@ -48,8 +48,12 @@ class Base(db.Model):
     service_functions: Mapped[list] = mapped_column(JSON, default=list)
     has_signage: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Optimistic locking: two managers saving the profile at once cannot overwrite each other unseen.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     operator: Mapped[Operator] = relationship(back_populates="bases")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def type_label(self):
@@ -141,6 +145,8 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                   server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str] = mapped_column(String(200), default="")

@@ -5,7 +5,7 @@ Each service flushes and writes its audit entry; the request commits once.
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -19,6 +19,7 @@ from . import constants as c
 from .models import Base, Invitation, Membership, Operator, User, UserSession, Zone
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
 RESERVED_SLUGS = frozenset({"admin", "api", "static", "login", "logout", "signup", "new", "operator", "b"})
 
 PROFILE_FIELDS = ("name", "base_type", "is_demonstration", "address", "timezone", "tenant_count_standard",
@@ -39,6 +40,9 @@ def slug_taken(slug):
 
 
 def find_base_by_slug(slug):
+    """The base with this web address, or None (a string that cannot be a slug is not looked up)."""
+    if not SLUG_PATTERN.match(slug or ""):
+        return None
     return db.session.scalar(select(Base).where(Base.slug == slug))
 
 
@@ -163,16 +167,32 @@ def start_session(user, ip=None, user_agent=""):
     return token
 
 
+def _aware(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone; UTC
+
+
 def load_session_user(cookie_id):
-    """The active user whose live session the cookie value ``"<user id>:<token>"`` names, or None."""
+    """The active user whose live session the cookie value ``"<user id>:<token>"`` names, or None.
+
+    A session ends ``SESSION_IDLE_DAYS`` after its last use and ``SESSION_MAX_DAYS`` after login,
+    whatever the cookie says.
+    """
     user_id, _, token = (cookie_id or "").partition(":")
-    if not user_id.isdigit() or not token:
+    if not user_id.isdigit() or not token or len(token) > 100:
         return None
     row = db.session.scalar(
         select(UserSession).where(UserSession.token_hash == _token_hash(token),
                                   UserSession.user_id == int(user_id), UserSession.revoked_at.is_(None)))
     if row is None or not row.user.is_active:
         return None
+    now, config = utcnow(), current_app.config
+    if (now - _aware(row.created_at) > timedelta(days=config["SESSION_MAX_DAYS"])
+            or now - _aware(row.last_seen_at) > timedelta(days=config["SESSION_IDLE_DAYS"])):
+        return None
+    if now - _aware(row.last_seen_at) > SESSION_TOUCH_INTERVAL:
+        # Recorded in its own short transaction: a read-only page does not commit the request's session.
+        with db.engine.begin() as connection:
+            connection.execute(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
     row.user.session_token = token
     return row.user
 
@@ -229,13 +249,27 @@ def find_invitation(token):
     return invitation
 
 
+def invitation_is_for(invitation, user):
+    """An invitation is personal: only the account with the invited email may accept it."""
+    return normalise_email(user.email) == invitation.email
+
+
 def accept_invitation(invitation, user):
-    """Add ``user`` to the invitation's base with its role and use the invitation up."""
+    """Use the invitation up and add ``user`` to its base with its role; returns the membership.
+
+    A user who is already an active member keeps the role they have: an invitation never changes
+    an existing role (that is a manager's explicit decision). Raises ValueError when the invitation
+    is for another email.
+    """
+    if not invitation_is_for(invitation, user):
+        raise ValueError("invitation is for another email")
     with scoped_to(invitation.base_id):
         invitation.accepted_at = utcnow()
         invitation.accepted_by_id = user.id
-        membership = add_membership(user, invitation.base, invitation.role, by=user)
-        audit.record("invitation.accept", invitation, user=user)
+        membership = user.membership_in(invitation.base)
+        if membership is None:
+            membership = add_membership(user, invitation.base, invitation.role, by=user)
+        audit.record("invitation.accept", invitation, after={"role": membership.role}, user=user)
         db.session.flush()
     return membership
 

@@ -12,9 +12,13 @@ from ..accounts.forms import (AcceptExistingUserForm, AcceptNewUserForm, ChangeP
                               SignupForm)
 from ..extensions import db
 from ..mail import mail_enabled
-from ..security import clear_login_failures, login_blocked, record_login_failure, verify_password
+from ..security import login_succeeded, register_login_attempt, register_signup, verify_password
 
 bp = Blueprint("auth", __name__)
+
+
+def _client_ip():
+    return request.remote_addr or "unknown"
 
 
 def safe_next(target):
@@ -52,16 +56,15 @@ def login():
         return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        ip = request.remote_addr or "unknown"
-        if login_blocked(form.email.data, ip):
+        ip = _client_ip()
+        if not register_login_attempt(form.email.data, ip):
             form.password.errors.append(_("Too many failed attempts. Wait a quarter of an hour and try again."))
             return render_template("auth/login.html", form=form), 429
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
-            record_login_failure(form.email.data, ip)
             form.password.errors.append(_("Wrong email or password."))
             return render_template("auth/login.html", form=form), 200
-        clear_login_failures(form.email.data, ip)
+        login_succeeded(form.email.data, ip)
         _log_in(user, remember=form.remember.data)
         db.session.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("auth.home"))
@@ -87,6 +90,9 @@ def signup():
         return redirect(url_for("auth.home"))
     form = SignupForm()
     if form.validate_on_submit():
+        if not register_signup(_client_ip()):
+            form.email.errors.append(_("Too many sign-ups from this network. Wait a quarter of an hour and try again."))
+            return render_template("auth/signup.html", form=form), 429
         try:
             user, base = services.sign_up_operator(
                 operator_name=form.operator_name.data, base_name=form.base_name.data,
@@ -112,9 +118,13 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        if not register_login_attempt(user.email, _client_ip()):
+            form.current.errors.append(_("Too many failed attempts. Wait a quarter of an hour and try again."))
+            return render_template("auth/password.html", form=form), 429
         if not verify_password(user.password_hash, form.current.data):
             form.current.errors.append(_("The current password is wrong."))
         else:
+            login_succeeded(user.email, _client_ip())
             services.change_password(user, form.password.data)
             db.session.commit()
             flash(_("Your password has been changed. Other devices have been logged out."), "success")
@@ -133,11 +143,23 @@ def accept_invite(token):
         return render_template("auth/invite_invalid.html"), 404
     base = invitation.base
     if current_user.is_authenticated:
+        user = current_user._get_current_object()
+        if not services.invitation_is_for(invitation, user):
+            return render_template("auth/invite_wrong_account.html", invitation=invitation), 403
         form = AcceptExistingUserForm()
         if form.validate_on_submit():
-            services.accept_invitation(invitation, current_user._get_current_object())
-            db.session.commit()
-            flash(_("You have joined %(base)s.", base=base.name), "success")
+            already = user.membership_in(base)
+            try:
+                services.accept_invitation(invitation, user)
+                db.session.commit()
+            except IntegrityError:
+                db.session.rollback()
+                abort(409)
+            if already:
+                flash(_("You are already a member of %(base)s as %(role)s; your role is unchanged.",
+                        base=base.name, role=already.role_label), "info")
+            else:
+                flash(_("You have joined %(base)s.", base=base.name), "success")
             return redirect(url_for("bases.dashboard", base_slug=base.slug))
         return render_template("auth/invite_accept.html", invitation=invitation, form=form, existing=True)
     if services.email_taken(invitation.email):

@@ -2,11 +2,12 @@
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts import constants as c
 from ..accounts import services
 from ..accounts.forms import BaseProfileForm, InviteForm
-from ..accounts.models import Invitation
+from ..accounts.models import Base, Invitation
 from ..audit import AuditEntry
 from ..db import get_or_404
 from ..extensions import db
@@ -15,6 +16,7 @@ from ..scoping import ALL_BASE_ROLES, base_blueprint, roles_required
 from .checks import profile_checks
 
 bp = base_blueprint("bases", __name__)
+MAX_PAGE = 100_000  # far past any real page; keeps OFFSET within what every database accepts
 
 
 @bp.route("/")
@@ -38,11 +40,25 @@ def profile():
         form.site_ownership.data = base.site_ownership
         form.service_functions.data = list(base.service_functions or [])
     if form.validate_on_submit():
-        services.update_base_profile(base, form.profile_values(), by=g.user)
-        db.session.commit()
+        if form.version.data != str(base.version):
+            return _profile_conflict(form, base)
+        try:
+            services.update_base_profile(base, form.profile_values(), by=g.user)
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            return _profile_conflict(form, db.session.get(Base, base.id))
         flash(_("The base profile has been saved."), "success")
         return redirect(url_for("bases.profile"))
     return render_template("bases/profile.html", form=form, checks=profile_checks(base))
+
+
+def _profile_conflict(form, base):
+    """Someone saved the profile since this page was loaded: keep what this user typed, save nothing."""
+    form.version.data = str(base.version)
+    flash(_("Someone else saved this profile while you were editing it. Your entries are still in the form: "
+            "compare them with the saved profile (open it in another tab) and save again."), "warning")
+    return render_template("bases/profile.html", form=form, checks=profile_checks(base)), 409
 
 
 @bp.route("/members", methods=["GET", "POST"])
@@ -92,8 +108,8 @@ def invitation_revoke(invitation_id):
 @roles_required(c.ROLE_MANAGER)
 def audit_log():
     """The latest changes made in this base. Raises Forbidden for non-managers."""
-    page = request.args.get("page", 1, type=int)
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     entries = db.paginate(select(AuditEntry).where(AuditEntry.base_id == g.base.id)
                           .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
-                          page=max(page, 1), per_page=50, error_out=False)
+                          page=page, per_page=50, error_out=False)
     return render_template("bases/audit.html", entries=entries)

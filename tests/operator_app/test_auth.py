@@ -1,4 +1,6 @@
 """Login, logout, sessions, password change, throttling and redirects, as a person uses them."""
+import os
+
 from sqlalchemy import select
 
 from operator_app.accounts import services
@@ -75,9 +77,8 @@ def test_password_change_refuses_wrong_current_and_weak_new(app, factory, browse
                                                   "confirm": "password123"})
     assert "password" in field_errors(response)
     with app.app_context():
-        user = db.session.get(User, base.owner.id)
         assert services.authenticate(base.owner.email, base.owner.password) is not None
-        assert user.id == base.owner.id
+        assert services.authenticate(base.owner.email, "password123") is None
 
 
 def test_deactivated_user_is_logged_out_and_cannot_log_in(app, factory, browser):
@@ -136,7 +137,8 @@ def test_failed_logins_are_counted_across_workers_through_redis(app, factory):
     base = factory.base("alpha")
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     # A fresh secret per run keeps this run's counter keys apart from any other run on the same Redis.
-    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": uuid.uuid4().hex}
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    shared = {"REDIS_URL": redis_url, "SECRET_KEY": uuid.uuid4().hex}
     worker_one, worker_two = make_app(url, **shared), make_app(url, **shared)
     first, second = Browser(worker_one.test_client()), Browser(worker_two.test_client())
     limit = app.config["LOGIN_MAX_FAILURES"]
@@ -145,3 +147,99 @@ def test_failed_logins_are_counted_across_workers_through_redis(app, factory):
         assert browser.post("/login", {"email": base.owner.email, "password": "wrong-wrong-wrong"}).status_code == 200
     assert first.post("/login", {"email": base.owner.email, "password": base.owner.password}).status_code == 429
     assert second.post("/login", {"email": base.owner.email, "password": base.owner.password}).status_code == 429
+
+
+def test_successful_logins_do_not_use_up_the_address_budget(databases, app, factory):
+    from ..conftest import make_app
+    from ..helpers import Browser
+
+    base = factory.base("alpha")
+    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], LOGIN_MAX_FAILURES_PER_IP=3)
+    for _ in range(6):
+        browser = Browser(strict.test_client())
+        assert browser.post("/login", {"email": base.owner.email, "password": base.owner.password}).status_code == 302
+
+
+def test_sessions_end_after_idle_days_and_after_the_maximum_age(app, factory, browser, new_browser):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from operator_app.timeutil import utcnow
+
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    other = new_browser()
+    other.login(base.users["staff"])
+    assert browser.get(f"/b/{base.slug}/").status_code == 200
+    with app.app_context():
+        idle = utcnow() - timedelta(days=app.config["SESSION_IDLE_DAYS"], minutes=1)
+        db.session.execute(update(UserSession).where(UserSession.user_id == base.owner.id).values(last_seen_at=idle))
+        old = utcnow() - timedelta(days=app.config["SESSION_MAX_DAYS"], minutes=1)
+        db.session.execute(update(UserSession).where(UserSession.user_id == base.users["staff"].id)
+                           .values(created_at=old))
+        db.session.commit()
+    assert browser.get(f"/b/{base.slug}/").status_code == 302
+    assert other.get(f"/b/{base.slug}/").status_code == 302
+
+
+def test_recent_use_is_recorded_on_the_session(app, factory, browser):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from operator_app.timeutil import utcnow
+
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    earlier = utcnow() - timedelta(days=2)
+    with app.app_context():
+        db.session.execute(update(UserSession).values(last_seen_at=earlier))
+        db.session.commit()
+    assert browser.get(f"/b/{base.slug}/").status_code == 200
+    with app.app_context():
+        seen = db.session.scalar(select(UserSession.last_seen_at).where(UserSession.user_id == base.owner.id))
+        assert seen.replace(tzinfo=None) > earlier.replace(tzinfo=None) + timedelta(days=1)
+
+
+def test_wrong_current_passwords_are_throttled_too(app, factory, browser):
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    statuses = [browser.post("/account/password", {"current": "guess-guess-guess", "password": "Brand-new-passphrase-77",
+                                                   "confirm": "Brand-new-passphrase-77"}).status_code
+                for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1)]
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {200}
+
+
+def test_signups_from_one_address_are_throttled(databases, app):
+    from ..conftest import make_app
+    from ..helpers import Browser
+    from .test_signup import GOOD
+
+    strict = make_app(app.config["SQLALCHEMY_DATABASE_URI"], SIGNUP_MAX_PER_IP=2)
+    statuses = []
+    for n in range(3):
+        browser = Browser(strict.test_client())
+        statuses.append(browser.post("/signup", {**GOOD, "email": f"s{n}@example.com",
+                                                 "base_slug": f"signup-{n}"}).status_code)
+    assert statuses == [302, 302, 429]
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_host_come_from_forwarded_headers(databases, app, factory):
+    import re
+
+    from ..conftest import make_app
+    from ..helpers import Browser
+
+    base = factory.base("alpha")
+    proxied = make_app(app.config["SQLALCHEMY_DATABASE_URI"], TRUSTED_PROXIES=1)
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "base.example.cn",
+               "Referer": "https://base.example.cn/"}  # over HTTPS the CSRF check also wants a same-site referrer
+    browser = Browser(proxied.test_client())
+    browser.client.environ_base.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+    browser.login(base.owner)
+    response = browser.post(f"/b/{base.slug}/members", {"email": "new@example.com", "role": "staff"})
+    link = re.search(r'id="invite-link" readonly value="([^"]+)"', response.get_data(as_text=True)).group(1)
+    assert link.startswith("https://base.example.cn/invite/")
+    with proxied.app_context():
+        assert db.session.scalar(select(UserSession.ip).where(UserSession.user_id == base.owner.id)) == "203.0.113.7"

@@ -90,3 +90,55 @@ def test_bad_profile_input_is_shown_on_the_field_and_nothing_is_written(app, fac
         assert response.status_code == 200 and errors, garbage
         assert all(CHINESE.search(message) for messages in errors.values() for message in messages), errors
     assert _stored(app, "alpha") == before
+
+
+def test_not_a_number_and_control_characters_are_refused_on_their_fields(app, factory, browser):
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    before = _stored(app, "alpha")
+    cases = [({"total_area_m2": "NaN"}, "total_area_m2"), ({"total_area_m2": "sNaN"}, "total_area_m2"),
+             ({"zones-growth-area_m2": "Infinity"}, "zones-growth-area_m2"),
+             ({"name": "晋阳\x00基地"}, "name"), ({"site_boundaries": "1 层\x00"}, "site_boundaries"),
+             ({"zones-incubation-description": "\x07"}, "zones-incubation-description")]
+    for change, field in cases:
+        response = browser.post("/b/alpha/profile", {**PROFILE, **change})
+        errors = field_errors(response)
+        assert response.status_code == 200 and field in errors, (change, errors)
+        assert all(CHINESE.search(message) for message in errors[field])
+    assert _stored(app, "alpha") == before
+    # Tabs and line breaks are ordinary text.
+    response = browser.post("/b/alpha/profile", {**PROFILE, "site_boundaries": "东至晋阳街\r\n\t西至园区内路"})
+    assert response.status_code == 302
+    assert _stored(app, "alpha") != before
+
+
+def test_two_managers_saving_at_once_do_not_overwrite_each_other(app, factory, browser, new_browser):
+    base = factory.base("alpha")
+    second = factory.member(base, "manager", email="deputy@example.com")
+    browser.login(base.owner)
+    deputy = new_browser()
+    deputy.login(second)
+    deputy_form = deputy.hidden_fields("/b/alpha/profile")  # the deputy opens the page first
+    assert browser.post("/b/alpha/profile", {**PROFILE, "name": "负责人保存的名称"}).status_code == 302
+    response = deputy.client.post("/b/alpha/profile", data={**PROFILE, **deputy_form, "name": "副手输入的名称"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "其他人已保存了基地信息" in page and 'value="副手输入的名称"' in page
+    assert _stored(app, "alpha")["name"] == "负责人保存的名称"
+    # Saving again from the conflict page (which carries the new version) works.
+    retry = deputy.client.post("/b/alpha/profile", data={**PROFILE, **deputy.hidden_fields("/b/alpha/profile"),
+                                                         "name": "副手输入的名称"})
+    assert retry.status_code == 302 and _stored(app, "alpha")["name"] == "副手输入的名称"
+
+
+def test_audit_log_survives_absurd_page_numbers(factory, browser):
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    for page in ("99999999999999999999999", "-5", "abc", "0"):
+        assert browser.get(f"/b/alpha/audit?page={page}").status_code == 200
+
+
+def test_control_characters_in_a_base_address_are_a_404(factory, browser):
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    assert browser.get("/b/al%00pha/").status_code == 404

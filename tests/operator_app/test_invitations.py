@@ -142,3 +142,31 @@ def test_inviting_again_replaces_the_old_link_and_members_cannot_be_invited(app,
     response = browser.post(f"/b/{base.slug}/members", {"email": base.users["staff"].email, "role": "staff"})
     assert field_errors(response) == {"email": ["此人已是本基地成员。"]}
     assert 'id="invite-link"' not in response.get_data(as_text=True)
+
+
+def test_an_invitation_is_personal_another_logged_in_account_cannot_use_it(app, factory, browser, new_browser):
+    alpha = factory.base("alpha")
+    bravo = factory.base("bravo")
+    browser.login(bravo.owner)
+    link = _invite(browser, bravo, email="intended@example.com", role="manager")
+    intruder = new_browser()
+    intruder.login(alpha.users["tenant"])
+    page = intruder.get(link)
+    assert page.status_code == 403 and "此邀请属于其他账号" in page.get_data(as_text=True)
+    response = intruder.post(link, {}, form_page=f"/b/{alpha.slug}/")
+    assert response.status_code == 403
+    assert intruder.get(f"/b/{bravo.slug}/profile").status_code == 404
+    assert "intended@example.com" in browser.get(f"/b/{bravo.slug}/members").get_data(as_text=True)
+
+
+def test_accepting_never_changes_an_existing_role(app, factory, browser, new_browser):
+    base = factory.base("alpha")
+    manager = factory.member(base, "manager", email="second.manager@example.com")
+    _, token = factory.invitation(base, email=manager.email, role="staff")
+    person = new_browser()
+    person.login(manager)
+    response = person.post(f"/invite/{token}", {})
+    assert response.status_code == 302
+    assert "角色保持不变" in person.get(f"/b/{base.slug}/", follow_redirects=True).get_data(as_text=True)
+    assert person.get(f"/b/{base.slug}/profile").status_code == 200
+    assert new_browser().get(f"/invite/{token}").status_code == 404

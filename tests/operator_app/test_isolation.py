@@ -1,9 +1,9 @@
 """Isolation by base: every route as a user of another base answers 404; the ORM hook fails closed."""
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, exists, func, select, update
 
 from operator_app.accounts import constants as c
-from operator_app.accounts.models import Invitation, Zone
+from operator_app.accounts.models import Base, Invitation, Zone
 from operator_app.db import ScopeError, get_or_404, scoped_to, set_current_base, unscoped
 from operator_app.extensions import db
 from werkzeug.exceptions import NotFound
@@ -51,31 +51,56 @@ def _base_urls(app, base_b, ids):
             yield method, path
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_base_route_of_another_base_is_404(app, two_bases, browser, role):
-    base_a, base_b, ids = two_bases
-    browser.login(base_a.users[role])
+def _walk_as(app, browser, urls, expected_status, label):
     token = browser.csrf_token("/account/password")
     checked = 0
-    for method, path in _base_urls(app, base_b, ids):
-        response = browser.client.open(path, method=method, data={"csrf_token": token, "email": "x@example.com",
-                                                                  "role": "staff", "name": "改名"})
-        assert response.status_code == 404, (role, method, path, response.status_code)
+    for method, path in urls:
+        response = browser.client.open(path, method=method, data={
+            "csrf_token": token, "email": "x@example.com", "role": "staff", "name": "改名", "base_type": "university"})
+        assert response.status_code == expected_status, (label, method, path, response.status_code)
         checked += 1
     assert checked >= len(BASE_SCOPED)
+
+
+def _base_b_untouched(app, base_b, ids):
     with app.app_context(), unscoped("test reads base B's rows directly"):
         invitation = db.session.get(Invitation, ids["invitation_id"])
         assert invitation.revoked_at is None and invitation.base_id == base_b.id
+        assert db.session.get(Base, base_b.id).name == base_b.name
 
 
-def test_anonymous_is_sent_to_login_for_every_base_route(app, two_bases, browser):
+@pytest.mark.parametrize("role", ROLES + ("owner",))
+def test_every_base_route_of_another_base_is_404(app, two_bases, browser, role):
+    base_a, base_b, ids = two_bases
+    browser.login(base_a.owner if role == "owner" else base_a.users[role])
+    _walk_as(app, browser, _base_urls(app, base_b, ids), 404, role)
+    _base_b_untouched(app, base_b, ids)
+
+
+def test_another_bases_object_id_under_ones_own_base_is_404(app, two_bases, browser):
+    """The manager of A uses A's address with B's object ids: the scoped lookup answers 404."""
+    base_a, base_b, ids = two_bases
+    browser.login(base_a.owner)
+    urls = [(method, path.replace(f"/b/{base_b.slug}/", f"/b/{base_a.slug}/", 1))
+            for method, path in _base_urls(app, base_b, ids) if any(str(v) in path for v in ids.values())]
+    assert urls, "every route with an object id is tried"
+    for method, path in urls:
+        response = browser.post(path, {}, form_page="/account/password") if method == "POST" else browser.get(path)
+        assert response.status_code == 404, (method, path)
+    _base_b_untouched(app, base_b, ids)
+
+
+def test_anonymous_is_sent_to_login_for_every_base_and_account_route(app, two_bases, browser):
     _, base_b, ids = two_bases
-    for method, path in _base_urls(app, base_b, ids):
-        response = browser.client.open(path, method=method)
-        if method == "POST":
-            assert response.status_code in (302, 400), (method, path)  # no CSRF token: refused first
-        else:
-            assert response.status_code == 302 and "/login" in response.headers["Location"], path
+    token = browser.csrf_token("/login")
+    account_urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ACCOUNT:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                account_urls.append((method, rule.build({})[1]))
+    for method, path in list(_base_urls(app, base_b, ids)) + account_urls:
+        response = browser.client.open(path, method=method, data={"csrf_token": token})
+        assert response.status_code == 302 and "/login" in response.headers["Location"], (method, path)
 
 
 def test_unknown_base_slug_is_404(factory, browser):
@@ -92,6 +117,14 @@ def test_operator_pages_show_only_the_owners_operator(two_bases, browser):
     assert base_a.name in page and base_b.name not in page
     home = browser.get("/").get_data(as_text=True)
     assert base_b.name not in home
+
+
+def test_audit_log_shows_only_this_bases_entries(two_bases, browser):
+    base_a, base_b, _ = two_bases
+    browser.login(base_a.owner)
+    page = browser.get(f"/b/{base_a.slug}/audit").get_data(as_text=True)
+    assert "someone@bravo.example" not in page and base_b.owner.name not in page
+    assert base_a.owner.name in page
 
 
 def test_members_page_lists_only_this_bases_people(two_bases, browser):
@@ -127,6 +160,24 @@ def test_scoped_query_sees_only_the_current_base(app, two_bases):
             get_or_404(Invitation, ids["invitation_id"])
 
 
+def test_subqueries_and_exists_on_base_owned_tables_also_fail_closed(app, two_bases):
+    with app.app_context():
+        for statement in (select(Base).where(Base.id.in_(select(Zone.base_id))),
+                          select(Base).where(exists().where(Zone.base_id == Base.id)),
+                          select(select(func.count(Zone.id)).scalar_subquery())):
+            with pytest.raises(ScopeError):
+                db.session.execute(statement).all()
+
+
+def test_scoped_subqueries_see_only_the_current_base(app, two_bases):
+    base_a, base_b, _ = two_bases
+    with app.app_context():
+        set_current_base(base_a.id)
+        assert db.session.scalar(select(select(func.count(Zone.id)).scalar_subquery())) == 3
+        slugs = db.session.scalars(select(Base.slug).where(Base.id.in_(select(Zone.base_id)))).all()
+        assert slugs == [base_a.slug]
+
+
 def test_bulk_update_and_delete_of_another_bases_rows_change_nothing(app, two_bases):
     base_a, base_b, ids = two_bases
     with app.app_context():
@@ -134,13 +185,35 @@ def test_bulk_update_and_delete_of_another_bases_rows_change_nothing(app, two_ba
         result = db.session.execute(update(Zone).where(Zone.base_id == base_b.id).values(description="hacked"),
                                     execution_options={"synchronize_session": False})
         assert result.rowcount == 0
-        db.session.execute(update(Invitation).values(email="hacked@example.com"),
-                           execution_options={"synchronize_session": False})
+        result = db.session.execute(update(Invitation).values(email="hacked@example.com"),
+                                    execution_options={"synchronize_session": False})
+        assert result.rowcount == 0
+        result = db.session.execute(delete(Invitation).where(Invitation.id == ids["invitation_id"]),
+                                    execution_options={"synchronize_session": False})
+        assert result.rowcount == 0
         db.session.commit()
     with app.app_context(), unscoped("test reads base B's rows directly"):
         assert db.session.get(Invitation, ids["invitation_id"]).email == "someone@bravo.example"
         descriptions = db.session.scalars(select(Zone.description).where(Zone.base_id == base_b.id)).all()
-        assert "hacked" not in descriptions
+        assert "hacked" not in descriptions and len(descriptions) == 3
+
+
+def test_an_object_of_another_base_in_the_session_cannot_be_changed_or_deleted(app, two_bases):
+    base_a, base_b, ids = two_bases
+    with app.app_context():
+        with unscoped("test loads base B's invitation into the session"):
+            invitation = db.session.get(Invitation, ids["invitation_id"])
+        set_current_base(base_a.id)
+        invitation.email = "hacked@example.com"
+        with pytest.raises(ScopeError):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(invitation)
+        with pytest.raises(ScopeError):
+            db.session.flush()
+        db.session.rollback()
+    with app.app_context(), unscoped("test reads base B's rows directly"):
+        assert db.session.get(Invitation, ids["invitation_id"]).email == "someone@bravo.example"
 
 
 def test_new_row_takes_the_current_base_and_cannot_name_another(app, two_bases):

@@ -97,3 +97,11 @@ def test_member_of_two_bases_picks_and_switches(app, factory, browser):
     assert alpha.name in home and bravo.name in home
     assert "服务人员" in browser.get("/b/alpha/").get_data(as_text=True)
     assert "创业辅导师" in browser.get("/b/bravo/").get_data(as_text=True)
+
+
+def test_control_characters_in_signup_are_refused_and_nothing_is_written(app, browser):
+    before = _counts(app)
+    response = browser.post("/signup", {**GOOD, "operator_name": "太原\x00公司", "user_name": "刘\x1b洋"})
+    errors = field_errors(response)
+    assert response.status_code == 200 and "operator_name" in errors and "user_name" in errors
+    assert _counts(app) == before

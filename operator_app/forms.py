@@ -1,0 +1,50 @@
+"""Form foundations every package uses: text without control characters, finite decimals, Chinese errors."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, Form, StringField
+from wtforms.validators import ValidationError
+
+# Tab, newline and carriage return are text; every other control character (NUL above all, which
+# PostgreSQL refuses in text) is not something a person types.
+_CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", "\r"}
+
+
+def no_control_characters(form, field):
+    if isinstance(field.data, str) and not _CONTROL_CHARACTERS.isdisjoint(field.data):
+        raise ValidationError(_l("This text contains invisible control characters; retype it."))
+
+
+class _CleanTextMeta:
+    """Adds ``no_control_characters`` to every text field of the form (password, email and text areas too)."""
+
+    def bind_field(self, form, unbound_field, options):
+        field = super().bind_field(form, unbound_field, options)
+        if isinstance(field, StringField):
+            field.validators = [*field.validators, no_control_characters]
+        return field
+
+
+class AppForm(FlaskForm):
+    """The base of every page form: CSRF-protected, text checked for control characters."""
+
+    class Meta(_CleanTextMeta, FlaskForm.Meta):
+        pass
+
+
+class AppSubForm(Form):
+    """The base of forms nested in an AppForm with FormField (no CSRF of their own)."""
+
+    class Meta(_CleanTextMeta, Form.Meta):
+        pass
+
+
+class FiniteDecimalField(DecimalField):
+    """A DecimalField that refuses NaN and infinities, which Decimal() accepts but no quantity is."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, Decimal) and not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter a number."))
