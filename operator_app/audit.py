@@ -3,6 +3,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import JSON, DateTime, ForeignKey, String, inspect as sa_inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,37 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .db import current_base_id
 from .extensions import db
 from .timeutil import utcnow
+
+
+#: Labels for the audit page, registered by each package for the actions and fields it records.
+ACTION_LABELS = {}
+OBJECT_LABELS = {}
+FIELD_LABELS = {}
+VALUE_LABELS = {}  # field name -> {stored code: label}
+
+
+def register_labels(actions=None, objects=None, fields=None, values=None):
+    """Let a package name its audit actions, object types, fields and coded values for people reading the log."""
+    ACTION_LABELS.update(actions or {})
+    OBJECT_LABELS.update(objects or {})
+    FIELD_LABELS.update(fields or {})
+    VALUE_LABELS.update(values or {})
+
+
+def display_value(field, value):
+    """An audited value as a person reads it: codes named, yes/no, empty, lists joined."""
+    codes = VALUE_LABELS.get(field, {})
+    if isinstance(value, list):
+        return "、".join(str(codes.get(item, item)) for item in value) or _l("(empty)")
+    if value in codes:
+        return codes[value]
+    if value is None or value == "":
+        return _l("(empty)")
+    if value is True:
+        return _l("Yes")
+    if value is False:
+        return _l("No")
+    return value
 
 
 class AuditEntry(db.Model):
@@ -30,6 +62,18 @@ class AuditEntry(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
 
     user = relationship("User")
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def object_label(self):
+        return OBJECT_LABELS.get(self.object_type, self.object_type)
+
+    @staticmethod
+    def field_label(name):
+        return FIELD_LABELS.get(name, name)
 
 
 def _plain(value):

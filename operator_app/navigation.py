@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .accounts import constants as c
+from .audit import display_value
 from .i18n import select_locale
 
 STAFF = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR)
@@ -62,7 +63,7 @@ def register(app):
         from flask import request
 
         base, role = g.get("base"), g.get("role")
-        context = {"current_base": base, "current_role": role,
+        context = {"current_base": base, "current_role": role, "audit_value": display_value,
                    "role_label": c.ROLE_LABELS.get(role) if role else None,
                    "languages": app.config["LANGUAGES"], "current_locale": select_locale()}
         if base is not None:

@@ -119,7 +119,8 @@ def add_membership(user, base, role, *, by):
         membership.role, membership.is_active = role, True
     db.session.flush()
     audit.record("membership.set", membership, before=before,
-                 after=audit.snapshot(membership, ["user_id", "role", "is_active"]), user=by, base_id=base.id)
+                 after={"user": user.name, **audit.snapshot(membership, ["role", "is_active"])},
+                 user=by, base_id=base.id)
     return membership
 
 
@@ -295,10 +296,13 @@ def pending_invitations(base):
     return [row for row in rows if row.is_usable(now)]
 
 
-def base_members(base):
-    return db.session.scalars(
-        select(Membership).where(Membership.base_id == base.id, Membership.is_active.is_(True))
-        .join(Membership.user).order_by(Membership.role, User.name)).all()
+def base_members(base, roles=None):
+    """Active memberships of ``base`` (only ``roles`` when given), ordered by role and name."""
+    statement = (select(Membership).where(Membership.base_id == base.id, Membership.is_active.is_(True))
+                 .join(Membership.user).order_by(Membership.role, User.name))
+    if roles:
+        statement = statement.where(Membership.role.in_(roles))
+    return db.session.scalars(statement).all()
 
 
 def count_users():

@@ -12,7 +12,7 @@ from ..audit import AuditEntry
 from ..db import get_or_404
 from ..extensions import db
 from ..mail import mail_enabled, send_mail
-from ..scoping import ALL_BASE_ROLES, base_blueprint, roles_required
+from ..scoping import ALL_BASE_ROLES, STAFF_ROLES, base_blueprint, roles_required
 from .checks import profile_checks
 
 bp = base_blueprint("bases", __name__)
@@ -22,9 +22,15 @@ MAX_PAGE = 100_000  # far past any real page; keeps OFFSET within what every dat
 @bp.route("/")
 @roles_required(*ALL_BASE_ROLES)
 def dashboard():
-    """The base's home page: what the profile still lacks and who works here."""
-    return render_template("bases/dashboard.html", checks=profile_checks(g.base),
-                           members=services.base_members(g.base))
+    """The base's home page. Staff see what the profile still lacks; everyone sees the service team.
+
+    Tenant contacts never see other tenants' contacts or the base's internal checks.
+    """
+    is_staff = g.role in STAFF_ROLES
+    return render_template("bases/dashboard.html", checks=profile_checks(g.base) if is_staff else None,
+                           team=services.base_members(g.base, roles=STAFF_ROLES),
+                           service_functions=[c.SERVICE_FUNCTIONS[key] for key in g.base.service_functions or []
+                                              if key in c.SERVICE_FUNCTIONS])
 
 
 @bp.route("/profile", methods=["GET", "POST"])

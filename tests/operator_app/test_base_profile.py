@@ -52,7 +52,8 @@ def test_manager_saves_the_profile_and_the_checks_turn_met(app, factory, browser
         assert entry.before["name"] == base.name and entry.after["name"] == "晋阳双创基地"
         assert entry.after["total_area_m2"] == "9000.00"
     audit_page = browser.get("/b/alpha/audit").get_data(as_text=True)
-    assert "base.update_profile" in audit_page and "晋阳双创基地" in audit_page
+    assert 'data-action="base.update_profile">修改基地信息' in audit_page and "晋阳双创基地" in audit_page
+    assert "生产性服务型" in audit_page and "信息服务、创业辅导、人员培训、投融资服务" in audit_page
 
 
 def test_short_lease_and_few_functions_show_as_not_met(app, factory, browser):

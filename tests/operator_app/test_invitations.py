@@ -40,6 +40,7 @@ def test_manager_invites_and_a_new_person_accepts_with_their_role(app, factory, 
     assert response.status_code == 302 and response.headers["Location"] == f"/b/{base.slug}/"
     dashboard = invitee.get(f"/b/{base.slug}/").get_data(as_text=True)
     assert "孙丽" in dashboard and "创业辅导师" in dashboard
+    assert base.users["tenant"].name not in dashboard, "tenant contacts are not listed in the service team"
     assert invitee.get(f"/b/{base.slug}/profile").status_code == 403
 
     # The link is used up: a second use, by anyone, is refused.

@@ -57,3 +57,13 @@ def test_operator_pages_are_for_owners_only(factory, browser):
     browser.login(base.users[S])
     assert browser.get("/operator/bases").status_code == 403
     assert browser.get("/operator/bases/new").status_code == 403
+
+
+def test_a_tenant_contact_sees_the_base_and_its_team_but_not_other_tenants_or_internal_checks(factory, browser):
+    base = factory.base("alpha")
+    other_tenant = factory.member(base, "tenant", email="other.tenant@example.com")
+    browser.login(base.users["tenant"])
+    page = browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+    assert base.users["staff"].name in page and base.owner.name in page
+    assert other_tenant.name not in page and "data-check=" not in page
+    assert "基地提供的服务" in page
