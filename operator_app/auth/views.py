@@ -31,9 +31,17 @@ def safe_next(target):
     return target
 
 
-def _log_in(user, remember=False):
-    """Start a fresh server-side session (no data carried over from before login) and set the cookie."""
+def _fresh_session():
+    """Empty the cookie session (nothing carried across a login or logout) except the chosen language."""
+    locale = session.get("locale")
     session.clear()
+    if locale:
+        session["locale"] = locale
+
+
+def _log_in(user, remember=False):
+    """Start a fresh server-side session and set the cookie."""
+    _fresh_session()
     services.start_session(user, request.remote_addr, request.headers.get("User-Agent", ""))
     login_user(user, remember=remember)
 
@@ -78,7 +86,7 @@ def logout():
     services.end_session(current_user.session_token)
     db.session.commit()
     logout_user()
-    session.clear()
+    _fresh_session()
     flash(_("You have logged out."), "success")
     return redirect(url_for("auth.login"))
 

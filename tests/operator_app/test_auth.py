@@ -127,6 +127,15 @@ def test_login_page_is_chinese_by_default_and_english_on_request(browser):
     assert browser.get("/lang/xx").status_code == 404
 
 
+def test_the_chosen_language_survives_login_and_logout(factory, browser):
+    base = factory.base("alpha")
+    browser.get("/lang/en")
+    browser.login(base.users["staff"])
+    assert "Service team" in browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+    browser.logout()
+    assert "Log in" in browser.get("/login").get_data(as_text=True)
+
+
 def test_failed_logins_are_counted_across_workers_through_redis(app, factory):
     """Two app instances (two workers) sharing the real Redis on loopback see one counter."""
     import uuid
