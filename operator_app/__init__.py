@@ -52,11 +52,16 @@ def register_blueprints(app):
     from .auth.views import bp as auth_bp
     from .bases.views import bp as bases_bp
     from .operators.views import bp as operators_bp
+    from tenants.views import bp as tenants_bp
+    from tenants.views import public as tenants_public_bp
+
     from .scoping import add_base_slug
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(operators_bp)
     app.register_blueprint(bases_bp)
+    app.register_blueprint(tenants_bp)
+    app.register_blueprint(tenants_public_bp)
     app.url_defaults(add_base_slug)
 
 

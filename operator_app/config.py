@@ -54,6 +54,9 @@ class Config:
     LOGIN_MAX_FAILURES_PER_IP = 30
     LOGIN_WINDOW_SECONDS = 15 * 60
     INVITATION_DAYS = 7
+    MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one document or spreadsheet
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # a whole request; larger ones answer 413
+    UPLOAD_FOLDER = None  # default: <instance>/uploads
     SESSION_IDLE_DAYS = 7  # a login unused this long ends
     SESSION_MAX_DAYS = 30  # and every login ends this long after it began
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
@@ -73,6 +76,7 @@ class Config:
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = _int("MAIL_PORT", self.MAIL_PORT)
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None

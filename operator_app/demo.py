@@ -42,8 +42,73 @@ def load_demo():
                                         "description": "1 层服务大厅、路演厅、会议室"},
             },
         }, by=owner)
+    with scoped_to(base.id):
+        companies = _load_demo_tenants(base, owner)
     for email, name, role, phone in DEMO_USERS[1:]:
         user = services.create_user(email, name, DEMO_PASSWORD, phone)
-        services.add_membership(user, base, role, by=owner)
+        services.add_membership(user, base, role, by=owner,
+                                tenant_company_id=companies[0].id if role == c.ROLE_TENANT else None)
     db.session.flush()
     return base
+
+
+# name, USCC body (17 characters; the check character is computed), industry, zone, unit, m², workstations, moved in
+DEMO_COMPANIES = (
+    ("太原智联科技有限公司", "91140100MA0K7A1B2", "I", "growth", "4-402", "180", None, date(2022, 5, 10)),
+    ("山西晋数云图信息技术有限公司", "91140100MA0L3C5D6", "I", "growth", "5-501", "260", None, date(2021, 9, 1)),
+    ("太原市汾河新材料有限公司", "91140100MA0M8E9F1", "C", "growth", "6-603", "420", None, date(2023, 3, 15)),
+    ("晋阳文创设计工作室", None, "R", "incubation", "2-W12～2-W13", "12", 2, date(2025, 4, 1)),
+    ("山西绿源农业科技有限公司", "91140100MA0N2G4H8", "M", "growth", "4-418", "150", None, date(2024, 1, 8)),
+    ("太原云帆跨境电子商务有限公司", "91140100MA0P6J7K3", "F", "incubation", "3-W05", "6", 1, date(2025, 8, 20)),
+    ("晋创智能装备技术有限公司", "91140100MA0Q1L2M5", "C", "growth", "6-610", "380", None, date(2022, 11, 3)),
+    ("太原启明教育咨询有限公司", "91140100MA0R5N8P0", "P", "incubation", "2-W21", "6", 1, date(2025, 10, 9)),
+)
+
+
+def _load_demo_tenants(base, owner):
+    from stdnum.cn import uscc
+
+    from tenants import services as tenant_services
+    from tenants.rules import rules_of
+
+    rules = rules_of(base)
+    rules.entry_conditions = "从事信息技术、先进制造、科技服务、文化创意等产业的小微企业和创业团队；在基地实际办公。"
+    rules.procedure = "1. 提交入驻申请及营业执照；2. 基地审核（5 个工作日）；3. 签订入驻协议；4. 办理入驻。"
+    rules.management_rules = "遵守基地物业、消防和安全管理制度；每月 10 日前报送上月经营数据。"
+    rules.exit_conditions = "租约到期、孵化毕业、违反管理规定或自愿退出；退出时交还钥匙、结清租金、办理押金结算。"
+    rules.allowed_industries = ["C", "F", "I", "M", "P", "R"]
+    rules.required_documents = ["licence"]
+    rules.is_published = rules.accepts_applications = True
+    companies = []
+    for name, code, industry, zone, unit, area, workstations, moved_in_on in DEMO_COMPANIES:
+        values = {"name": name, "uscc": code + uscc.calc_check_digit(code) if code else None,
+                  "is_team": code is None, "team_evidence": "" if code else "由省级工艺美术大师领衔的设计工作室",
+                  "legal_representative": "", "contact_name": "", "contact_phone": "", "contact_email": "",
+                  "main_business": "", "industry": industry, "zone": zone, "unit": unit,
+                  "is_workstation": workstations is not None, "workstation_count": workstations,
+                  "area_m2": Decimal(area), "moved_in_on": moved_in_on, "licence_in_base": code is not None,
+                  "staff_on_site": True, "equipment_on_site": True}
+        companies.append(tenant_services.create_company(values, status="in_residence", by=owner))
+    first, second = companies[0], companies[1]
+    first.legal_representative, first.contact_name, first.contact_phone = "张伟", "张伟", "13903510004"
+    first.main_business = "工业物联网平台与智能网关的研发和销售"
+    tenant_services.add_milestone(first, occurred_on=date(2024, 6, 18), kind="financing", title="天使轮融资",
+                                  amount_fen=300_000_000, by=owner)
+    tenant_services.add_milestone(first, occurred_on=date(2025, 11, 20), kind="high_tech",
+                                  title="认定为高新技术企业", by=owner, amount_fen=None)
+    tenant_services.add_milestone(second, occurred_on=date(2025, 3, 2), kind="patent",
+                                  title="取得软件著作权 3 项", by=owner, amount_fen=None)
+    graduate = tenant_services.create_company({
+        "name": "山西华晟检测技术有限公司", "uscc": "91140100MA0W9Q3R7" + uscc.calc_check_digit("91140100MA0W9Q3R7"),
+        "industry": "M", "zone": "growth", "unit": "5-520", "area_m2": Decimal("200"),
+        "moved_in_on": date(2021, 6, 1), "licence_in_base": True, "staff_on_site": True,
+        "equipment_on_site": True}, status="in_residence", by=owner)
+    tenant_services.add_milestone(graduate, occurred_on=date(2024, 12, 1), kind="above_scale",
+                                  title="营业收入超过 2000 万元，纳入规模以上企业统计", by=owner, amount_fen=None)
+    tenant_services.record_exit(graduate, reason="graduation", exit_on=date(2025, 6, 30), keys_returned=True,
+                                rent_settled=True, deposit_settled=True, notes="迁入自有厂房", by=owner)
+    tenant_services.create_company({
+        "name": "太原数智财税服务有限公司", "uscc": "91140100MA0T4X6U2" + uscc.calc_check_digit("91140100MA0T4X6U2"),
+        "industry": "L", "contact_name": "刘洋", "contact_phone": "13603510009",
+        "main_business": "小微企业代理记账与财税咨询"}, status="applicant", by=owner)
+    return companies

@@ -26,11 +26,25 @@ class _CleanTextMeta:
         return field
 
 
+def _one_message_for_unreadable_input(form):
+    """A value that could not be read ("x" for a number) gets that message alone, not a range error too."""
+    for field in form:
+        if field.process_errors and field.errors:  # (Optional() clears both for an empty value)
+            field.errors = list(field.process_errors)
+        if hasattr(field, "form") and field.type == "FormField":
+            _one_message_for_unreadable_input(field.form)
+
+
 class AppForm(FlaskForm):
     """The base of every page form: CSRF-protected, text checked for control characters."""
 
     class Meta(_CleanTextMeta, FlaskForm.Meta):
         pass
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        _one_message_for_unreadable_input(self)
+        return ok
 
 
 class AppSubForm(Form):

@@ -25,6 +25,23 @@ def base_blueprint(name, import_name, url_prefix=""):
     return blueprint
 
 
+def public_base_blueprint(name, import_name, url_prefix=""):
+    """A blueprint of pages a base shows to anyone (its published rules, its application form) under
+    ``/p/<base_slug>``: no login, the base confined as for members, no such base → 404."""
+    blueprint = Blueprint(name, import_name, url_prefix="/p/<base_slug>" + url_prefix)
+    blueprint.url_value_preprocessor(_pull_base_slug)
+    blueprint.before_request(_load_public_base)
+    return blueprint
+
+
+def _load_public_base():
+    base = find_base_by_slug(g.base_slug or "")
+    if base is None:
+        abort(404)
+    g.base, g.role = base, None
+    set_current_base(base.id)
+
+
 def _pull_base_slug(endpoint, values):
     g.base_slug = values.pop("base_slug", None) if values else None
 
@@ -40,6 +57,9 @@ def _load_current_base():
     if role is None:
         abort(404)
     g.base, g.role, g.user = base, role, current_user._get_current_object()
+    membership = g.user.membership_in(base)
+    # A tenant contact speaks for one company; views use this to show them only their own.
+    g.tenant_company_id = membership.tenant_company_id if role == c.ROLE_TENANT and membership else None
     set_current_base(base.id)
     return None
 

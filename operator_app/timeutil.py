@@ -5,3 +5,10 @@ from datetime import datetime, timezone
 def utcnow():
     """The current time in UTC, timezone-aware."""
     return datetime.now(timezone.utc)
+
+
+def today_in(timezone_name):
+    """Today's date in the given IANA timezone (a base's own day, not the server's)."""
+    from zoneinfo import ZoneInfo
+
+    return utcnow().astimezone(ZoneInfo(timezone_name)).date()

@@ -1,6 +1,7 @@
 """Test fixtures: one migrated database per run (SQLite file or a PostgreSQL schema of its own),
 emptied after every test; factories that build bases with users; browsers that log in through the forms."""
 import os
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -68,7 +69,9 @@ def databases(tmp_path_factory):
 
 
 def make_app(database_url, **overrides):
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    """An app on ``database_url`` with uploads in a temporary folder of its own."""
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="uploads-")}
+    return create_app("testing", {**settings, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -2,12 +2,21 @@
 browser wrapper that posts forms with their CSRF token like a real browser does."""
 import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from io import BytesIO
+
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from operator_app.accounts import constants as c
 from operator_app.accounts import services
-from operator_app.accounts.models import Base, User
+from operator_app.accounts.models import Base, Membership, User
 from operator_app.db import scoped_to
 from operator_app.extensions import db
+from stdnum.cn import uscc
+from tenants import services as tenant_services
+from tenants.models import TenantCompany
 
 PASSWORD = "Correct-horse-battery-42"
 INPUT_TAG = re.compile(r"<input\b([^>]*)>")
@@ -92,6 +101,42 @@ class Factory:
                 db.session.commit()
                 return invitation.id, token
 
+    def company(self, base_ref, n=None, status="in_residence", **overrides):
+        """A company in the base's files; returns its id."""
+        n = n or self._next()
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            created = tenant_services.create_company(company_values(n, **overrides), status=status, by=owner)
+            db.session.commit()
+            return created.id
+
+    def milestone(self, base_ref, company_id, kind="patent", title="发明专利授权"):
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            target = db.session.get(TenantCompany, company_id)
+            created = tenant_services.add_milestone(target, occurred_on=date(2026, 5, 1), kind=kind, title=title,
+                                                    amount_fen=None, by=owner)
+            db.session.commit()
+            return created.id
+
+    def document(self, base_ref, company_id, kind="licence", data=None, filename="营业执照.pdf"):
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            target = db.session.get(TenantCompany, company_id)
+            upload = FileStorage(stream=BytesIO(data or PDF_BYTES), filename=filename)
+            created = tenant_services.attach_document(target, kind=kind, upload=upload, by=owner)
+            db.session.commit()
+            return created.id
+
+    def link_tenant(self, base_ref, company_id, user_ref=None):
+        """Make the base's tenant user (or ``user_ref``) the contact of ``company_id``."""
+        user_ref = user_ref or base_ref.users["tenant"]
+        with self.app.app_context():
+            membership = db.session.scalar(select(Membership).where(Membership.user_id == user_ref.id,
+                                                                    Membership.base_id == base_ref.id))
+            membership.tenant_company_id = company_id
+            db.session.commit()
+
 
 class Browser:
     """A test client that behaves like a person's browser: reads the CSRF token from the page it came from."""
@@ -139,3 +184,24 @@ def field_errors(response):
     for name, message in ERROR_PATTERN.findall(response.get_data(as_text=True)):
         errors.setdefault(name, []).append(message)
     return errors
+
+
+def valid_uscc(n):
+    """A valid unified social credit code (check character computed by python-stdnum), distinct per ``n``."""
+    body = f"91140100{n:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+def company_values(n=1, **overrides):
+    """The values of a complete company file (the keys services.create_company takes)."""
+    values = {"name": f"太原测试科技有限公司{n}", "uscc": valid_uscc(n), "is_team": False, "team_evidence": "",
+              "legal_representative": "王五", "contact_name": "赵六", "contact_phone": "13900000000",
+              "contact_email": f"contact{n}@example.com", "main_business": "软件开发", "industry": "I",
+              "zone": "growth", "unit": f"A-{n:03d}", "is_workstation": False, "workstation_count": None,
+              "area_m2": Decimal("120.00"), "moved_in_on": date(2025, 3, 1), "licence_in_base": True,
+              "staff_on_site": True, "equipment_on_site": True}
+    values.update(overrides)
+    return values
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -179,15 +179,20 @@ class BaseProfileForm(AppForm):
     has_signage = BooleanField(_l("The \"小微企业服务站\" sign hangs in the public service hall"))
     zones = FormField(ZonesForm, label=_l("Zones"))
 
-    def validate_site_lease_end_on(self, field):
-        if self.site_ownership.data == c.SITE_LEASED:
-            start, end = self.site_lease_start_on.data, field.data
-            if not start or not end:
-                raise ValidationError(_l("A leased site needs the lease start and end dates."))
-            if end <= start:
-                raise ValidationError(_l("The lease must end after it starts."))
+    def _check_lease(self):
+        """A leased site needs both lease dates, in order (checked at form level: empty dates skip inline checks)."""
+        if self.site_ownership.data != c.SITE_LEASED or self.site_lease_end_on.errors or self.site_lease_start_on.errors:
+            return True
+        start, end = self.site_lease_start_on.data, self.site_lease_end_on.data
+        if not start or not end:
+            self.site_lease_end_on.errors.append(_l("A leased site needs the lease start and end dates."))
+            return False
+        if end <= start:
+            self.site_lease_end_on.errors.append(_l("The lease must end after it starts."))
+            return False
+        return True
 
-    def validate_area(self):
+    def _check_area(self):
         """Zone areas may not add up to more than the total area."""
         total = self.total_area_m2.data
         zone_sum = sum((zone.form.area_m2.data or 0) for zone in self.zones)
@@ -198,7 +203,8 @@ class BaseProfileForm(AppForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        return self.validate_area() and ok
+        lease_ok = self._check_lease()
+        return self._check_area() and lease_ok and ok
 
     def profile_values(self):
         """The submitted values in the shape ``services.update_base_profile`` takes, areas to the cent."""

@@ -164,6 +164,8 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+    # For the tenant role: the one company this contact speaks for.
+    tenant_company_id: Mapped[int | None] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -183,6 +185,7 @@ class Invitation(BaseOwnedMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     role: Mapped[str] = mapped_column(String(16))
+    tenant_company_id: Mapped[int | None] = mapped_column(ForeignKey("tenant_companies.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

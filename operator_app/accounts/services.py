@@ -107,16 +107,20 @@ def sign_up_operator(*, operator_name, base_name, base_slug, base_type, user_nam
     return user, base
 
 
-def add_membership(user, base, role, *, by):
-    """Give ``user`` ``role`` in ``base`` (reactivating an old membership); returns the membership."""
+def add_membership(user, base, role, *, by, tenant_company_id=None):
+    """Give ``user`` ``role`` in ``base`` (reactivating an old membership); returns the membership.
+
+    A tenant contact's membership names the company they speak for (``tenant_company_id``).
+    """
     membership = db.session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.base_id == base.id))
     before = audit.snapshot(membership, ["role", "is_active"]) if membership else None
     if membership is None:
-        membership = Membership(user=user, base=base, role=role)
+        membership = Membership(user=user, base=base, role=role, tenant_company_id=tenant_company_id)
         db.session.add(membership)
     else:
         membership.role, membership.is_active = role, True
+        membership.tenant_company_id = tenant_company_id
     db.session.flush()
     audit.record("membership.set", membership, before=before,
                  after={"user": user.name, **audit.snapshot(membership, ["role", "is_active"])},
@@ -221,16 +225,20 @@ def deactivate_user(user, *, by):
     db.session.flush()
 
 
-def invite(base, *, email, role, by):
-    """Create a one-time invitation; returns (invitation, token). Only the token's hash is stored."""
-    if role not in c.INVITABLE_ROLES:
+def invite(base, *, email, role, by, tenant_company_id=None):
+    """Create a one-time invitation; returns (invitation, token). Only the token's hash is stored.
+
+    Staff roles are invited from the members page; a tenant contact is invited for one company.
+    """
+    if role not in c.INVITABLE_ROLES and not (role == c.ROLE_TENANT and tenant_company_id):
         raise ValueError(role)
     email = normalise_email(email)
     for earlier in pending_invitations(base):
         if earlier.email == email:  # a new link replaces the old one, so only one link works at a time
             revoke_invitation(earlier, by=by)
     token = secrets.token_urlsafe(32)
-    invitation = Invitation(email=normalise_email(email), role=role, token_hash=_token_hash(token),
+    invitation = Invitation(email=normalise_email(email), role=role, tenant_company_id=tenant_company_id,
+                            token_hash=_token_hash(token),
                             invited_by_id=by.id,
                             expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_DAYS"]))
     db.session.add(invitation)
@@ -269,7 +277,8 @@ def accept_invitation(invitation, user):
         invitation.accepted_by_id = user.id
         membership = user.membership_in(invitation.base)
         if membership is None:
-            membership = add_membership(user, invitation.base, invitation.role, by=user)
+            membership = add_membership(user, invitation.base, invitation.role, by=user,
+                                        tenant_company_id=invitation.tenant_company_id)
         audit.record("invitation.accept", invitation, after={"role": membership.role}, user=user)
         db.session.flush()
     return membership

@@ -13,6 +13,7 @@ from ..db import get_or_404
 from ..extensions import db
 from ..mail import mail_enabled, send_mail
 from ..scoping import ALL_BASE_ROLES, STAFF_ROLES, base_blueprint, roles_required
+from ..panels import panels_for
 from .checks import profile_checks
 
 bp = base_blueprint("bases", __name__)
@@ -28,6 +29,7 @@ def dashboard():
     """
     is_staff = g.role in STAFF_ROLES
     return render_template("bases/dashboard.html", checks=profile_checks(g.base) if is_staff else None,
+                           panels=panels_for(g.base, g.role),
                            team=services.base_members(g.base, roles=STAFF_ROLES),
                            service_functions=[c.SERVICE_FUNCTIONS[key] for key in g.base.service_functions or []
                                               if key in c.SERVICE_FUNCTIONS])

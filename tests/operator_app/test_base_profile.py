@@ -74,6 +74,7 @@ def test_bad_profile_input_is_shown_on_the_field_and_nothing_is_written(app, fac
     cases = [
         ({"site_lease_end_on": "2021-01-01"}, "site_lease_end_on", "租赁截止日期必须晚于起始日期。"),
         ({"site_lease_start_on": ""}, "site_lease_end_on", "租赁场地需要填写租赁起止日期。"),
+        ({"site_lease_end_on": ""}, "site_lease_end_on", "租赁场地需要填写租赁起止日期。"),
         ({"total_area_m2": "100"}, "total_area_m2", "各区域面积之和超过了总面积。"),
         ({"total_area_m2": "-5"}, "total_area_m2", "请输入 0 到 10,000,000 平方米之间的面积。"),
         ({"tenant_count_standard": "0"}, "tenant_count_standard", "请输入不小于 1 的整数。"),

@@ -12,20 +12,29 @@ from werkzeug.exceptions import NotFound
 PUBLIC = {"auth.home", "auth.login", "auth.signup", "auth.accept_invite", "auth.set_language",
           "static", "bootstrap.static"}
 ACCOUNT = {"auth.logout", "auth.change_password", "operators.bases", "operators.base_create"}
-BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invitation_revoke", "bases.audit_log"}
+BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invitation_revoke", "bases.audit_log",
+               "tenants.company_list", "tenants.company_export", "tenants.company_create", "tenants.company_detail",
+               "tenants.company_edit", "tenants.milestone_create", "tenants.milestone_delete",
+               "tenants.document_upload", "tenants.document_download", "tenants.document_delete",
+               "tenants.company_review", "tenants.company_move_in", "tenants.company_exit", "tenants.contact_invite",
+               "tenants.my_company", "tenants.rules_edit", "tenants.company_import", "tenants.import_template"}
+# Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
+PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done"}
 
 ROLES = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT)
 
 
 def test_every_route_is_classified(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    unknown = endpoints - PUBLIC - ACCOUNT - BASE_SCOPED
+    unknown = endpoints - PUBLIC - ACCOUNT - BASE_SCOPED - PUBLIC_BASE
     assert not unknown, f"classify these routes in tests/operator_app/test_isolation.py: {sorted(unknown)}"
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if rule.endpoint in BASE_SCOPED:
             assert rule.rule.startswith("/b/<base_slug>/"), rule.rule
             assert getattr(view, "allowed_roles", None), f"{rule.endpoint} declares no roles"
+        elif rule.endpoint in PUBLIC_BASE:
+            assert rule.rule.startswith("/p/<base_slug>/"), rule.rule
         else:
             assert "<base_slug>" not in rule.rule, rule.rule
 
@@ -35,7 +44,12 @@ def two_bases(factory):
     base_a = factory.base("alpha")
     base_b = factory.base("bravo")
     invitation_id, _ = factory.invitation(base_b, email="someone@bravo.example")
-    return base_a, base_b, {"invitation_id": invitation_id}
+    company_id = factory.company(base_b, name="布拉沃公司")
+    factory.company(base_a, name="阿尔法公司")
+    ids = {"invitation_id": invitation_id, "company_id": company_id,
+           "milestone_id": factory.milestone(base_b, company_id),
+           "document_id": factory.document(base_b, company_id)}
+    return base_a, base_b, ids
 
 
 def _base_urls(app, base_b, ids):
@@ -63,10 +77,17 @@ def _walk_as(app, browser, urls, expected_status, label):
 
 
 def _base_b_untouched(app, base_b, ids):
+    from tenants.models import CompanyDocument, Milestone, TenantCompany
+
     with app.app_context(), unscoped("test reads base B's rows directly"):
         invitation = db.session.get(Invitation, ids["invitation_id"])
         assert invitation.revoked_at is None and invitation.base_id == base_b.id
         assert db.session.get(Base, base_b.id).name == base_b.name
+        company = db.session.get(TenantCompany, ids["company_id"])
+        assert company.name == "布拉沃公司" and company.status == "in_residence" and company.base_id == base_b.id
+        assert db.session.get(Milestone, ids["milestone_id"]).deleted_at is None
+        assert db.session.get(CompanyDocument, ids["document_id"]).deleted_at is None
+        assert db.session.scalar(select(func.count(TenantCompany.id)).where(TenantCompany.base_id == base_b.id)) == 1
 
 
 @pytest.mark.parametrize("role", ROLES + ("owner",))
@@ -101,6 +122,29 @@ def test_anonymous_is_sent_to_login_for_every_base_and_account_route(app, two_ba
     for method, path in list(_base_urls(app, base_b, ids)) + account_urls:
         response = browser.client.open(path, method=method, data={"csrf_token": token})
         assert response.status_code == 302 and "/login" in response.headers["Location"], (method, path)
+
+
+def test_lists_and_exports_of_a_base_hold_no_row_of_another(app, two_bases, browser):
+    import io
+
+    import openpyxl
+
+    base_a, base_b, ids = two_bases
+    browser.login(base_a.owner)
+    page = browser.get(f"/b/{base_a.slug}/tenants/?status=all").get_data(as_text=True)
+    assert "阿尔法公司" in page and "布拉沃公司" not in page
+    assert f'data-company-id="{ids["company_id"]}"' not in page
+    export = browser.get(f"/b/{base_a.slug}/tenants/export.xlsx?status=all")
+    names = [row[0] for row in openpyxl.load_workbook(io.BytesIO(export.data)).active.iter_rows(min_row=2,
+                                                                                                  values_only=True)]
+    assert names == ["阿尔法公司"]
+
+
+def test_public_pages_of_an_unknown_base_or_unpublished_rules_are_404(two_bases, browser):
+    base_a, _, _ = two_bases
+    for path in ("/p/no-such-base/rules", "/p/no-such-base/apply", f"/p/{base_a.slug}/rules",
+                 f"/p/{base_a.slug}/apply"):
+        assert browser.get(path).status_code == 404, path
 
 
 def test_unknown_base_slug_is_404(factory, browser):

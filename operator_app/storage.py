@@ -1,0 +1,125 @@
+"""File storage: one interface for every upload; local folder by default (S3-compatible storage later).
+
+Files get generated names; the original name, type, size and hash are kept in ``StoredFile``. Files are
+served only by views that first load the owning record within the current base.
+"""
+import hashlib
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app, send_file
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .db import BaseOwnedMixin
+from .extensions import db
+from .timeutil import utcnow
+
+# What a document upload may be, recognised by its first bytes (never by the name the browser sends).
+SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "jpg": (b"\xff\xd8\xff",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "webp": (b"RIFF",),  # plus "WEBP" at offset 8, checked below
+    "xlsx": (b"PK\x03\x04",),
+}
+CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+DOCUMENT_TYPES = ("pdf", "jpg", "png", "webp")
+
+
+class UploadError(ValueError):
+    """An upload that is not accepted; ``message`` is shown to the user."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class StoredFile(BaseOwnedMixin, db.Model):
+    """One stored upload of a base."""
+
+    __tablename__ = "stored_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+def detect_type(head):
+    """The type ``head`` (a file's first bytes) shows, among SIGNATURES, or None."""
+    for kind, prefixes in SIGNATURES.items():
+        if any(head.startswith(prefix) for prefix in prefixes):
+            if kind == "webp" and head[8:12] != b"WEBP":
+                continue
+            return kind
+    return None
+
+
+class LocalStorage:
+    """Files under ``<instance>/uploads/<base id>/``."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+
+    def _path(self, key):
+        return self.root / key
+
+    def write(self, key, data):
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def read(self, key):
+        return self._path(key).read_bytes()
+
+    def path(self, key):
+        return self._path(key)
+
+
+def storage():
+    backend = current_app.extensions.get("storage")
+    if backend is None:
+        root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
+        backend = current_app.extensions["storage"] = LocalStorage(root)
+    return backend
+
+
+def save_upload(upload, *, allowed, by=None, max_bytes=None):
+    """Store the werkzeug ``upload`` if its content is one of ``allowed`` types; returns the StoredFile.
+
+    Raises UploadError with a user-facing message for an empty, oversized or wrong-typed file.
+    """
+    max_bytes = max_bytes or current_app.config["MAX_UPLOAD_BYTES"]
+    data = upload.read(max_bytes + 1) if upload else b""
+    if not data:
+        raise UploadError(_l("Choose a file to upload."))
+    if len(data) > max_bytes:
+        raise UploadError(_l("The file is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
+    kind = detect_type(data[:16])
+    if kind not in allowed:
+        raise UploadError(_l("This kind of file is not accepted here. Accepted: %(kinds)s.",
+                             kinds=", ".join(k.upper() for k in allowed)))
+    from .db import current_base_id
+
+    key = f"{current_base_id()}/{secrets.token_hex(16)}.{kind}"
+    storage().write(key, data)
+    stored = StoredFile(key=key, original_name=(upload.filename or f"file.{kind}")[-255:],
+                        content_type=CONTENT_TYPES[kind], size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                        uploaded_by_id=by.id if by else None)
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def send_stored(stored, as_attachment=True):
+    """Answer with the stored file's bytes under its original name (the caller checked access)."""
+    return send_file(storage().path(stored.key), mimetype=stored.content_type, as_attachment=as_attachment,
+                     download_name=stored.original_name)

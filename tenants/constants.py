@@ -1,0 +1,86 @@
+"""Vocabularies of the tenant domain: statuses, industries (GB/T 4754-2017 sections), milestones, exits, documents.
+
+Labels are lazy translations (English msgids, Chinese in the zh_CN catalogue, the names of DOMAIN.md).
+"""
+from flask_babel import lazy_gettext as _l
+
+STATUS_APPLICANT = "applicant"
+STATUS_ADMITTED = "admitted"
+STATUS_IN_RESIDENCE = "in_residence"
+STATUS_REJECTED = "rejected"
+STATUS_EXITED = "exited"
+STATUS_GRADUATED = "graduated"
+STATUS_LABELS = {
+    STATUS_APPLICANT: _l("Applicant"),
+    STATUS_ADMITTED: _l("Admitted"),
+    STATUS_IN_RESIDENCE: _l("In residence"),
+    STATUS_EXITED: _l("Exited"),
+    STATUS_GRADUATED: _l("Graduated"),
+    STATUS_REJECTED: _l("Rejected"),
+}
+#: Companies the base houses now (the count the tenant-count standard is checked against).
+HOUSED_STATUSES = (STATUS_IN_RESIDENCE,)
+#: Statuses a company can be created in directly by staff (an existing roster), besides applying.
+CREATABLE_STATUSES = (STATUS_IN_RESIDENCE, STATUS_APPLICANT)
+
+# 国民经济行业分类 GB/T 4754-2017, the 20 sections (门类).
+INDUSTRIES = {
+    "A": _l("Agriculture, forestry, animal husbandry and fishery"),
+    "B": _l("Mining"),
+    "C": _l("Manufacturing"),
+    "D": _l("Electricity, heat, gas and water production and supply"),
+    "E": _l("Construction"),
+    "F": _l("Wholesale and retail trade"),
+    "G": _l("Transport, storage and postal services"),
+    "H": _l("Accommodation and catering"),
+    "I": _l("Information transmission, software and information technology services"),
+    "J": _l("Finance"),
+    "K": _l("Real estate"),
+    "L": _l("Leasing and business services"),
+    "M": _l("Scientific research and technical services"),
+    "N": _l("Water conservancy, environment and public facilities management"),
+    "O": _l("Resident, repair and other services"),
+    "P": _l("Education"),
+    "Q": _l("Health and social work"),
+    "R": _l("Culture, sports and entertainment"),
+    "S": _l("Public administration, social security and social organisations"),
+    "T": _l("International organisations"),
+}
+
+# Zones a tenant can be housed in (the public service zone houses services, not companies).
+TENANT_ZONES = ("incubation", "growth")
+
+MILESTONE_FINANCING = "financing"
+MILESTONE_KINDS = {
+    MILESTONE_FINANCING: _l("Financing round"),
+    "patent": _l("Patent or software copyright"),
+    "high_tech": _l("High-tech enterprise (高新技术企业)"),
+    "specialised": _l("Specialised and innovative (专精特新)"),
+    "above_scale": _l("Grew above the statistical threshold (小升规)"),
+    "shareholding": _l("Shareholding reform (股份制改造)"),
+    "listing": _l("Listing"),
+    "award": _l("Competition award"),
+    "other": _l("Other"),
+}
+
+EXIT_GRADUATION = "graduation"
+EXIT_REASONS = {
+    EXIT_GRADUATION: _l("Graduation (incubated successfully)"),
+    "lease_expiry": _l("Lease expiry"),
+    "violation": _l("Violation of the rules"),
+    "voluntary": _l("Voluntary"),
+    "other": _l("Other"),
+}
+GRADUATE_TRACKING_YEARS = 3  # 001 "8个有" §4: 跟踪掌握其离开后三年内的发展情况
+
+DOCUMENT_KINDS = {
+    "licence": _l("Business licence"),
+    "lease": _l("Lease contract"),
+    "team_evidence": _l("Evidence of a startup team"),
+    "application": _l("Application form"),
+    "business_plan": _l("Business plan"),
+    "other": _l("Other document"),
+}
+
+#: 001 "8个有" §8: 工位初创企业数量原则上不能超过该类型基地入驻企业数量标准的20%.
+DEFAULT_WORKSTATION_QUOTA_PERCENT = 20

@@ -1,0 +1,189 @@
+"""Tenant models: TenantCompany (入驻企业), its milestones, documents, admission and exit records, the base's rules."""
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, BigInteger, Numeric, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from operator_app.db import BaseOwnedMixin
+from operator_app.extensions import db
+from operator_app.timeutil import utcnow
+
+from . import constants as c
+
+
+class TenantCompany(BaseOwnedMixin, db.Model):
+    """入驻企业: a company or startup team (创业团队) housed in, applying to, or having left the base."""
+
+    __tablename__ = "tenant_companies"
+    __table_args__ = (UniqueConstraint("base_id", "uscc"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    uscc: Mapped[str | None] = mapped_column(String(18))  # 统一社会信用代码; a team has none
+    is_team: Mapped[bool] = mapped_column(Boolean, default=False)
+    team_evidence: Mapped[str] = mapped_column(Text, default="")
+    legal_representative: Mapped[str] = mapped_column(String(60), default="")
+    contact_name: Mapped[str] = mapped_column(String(60), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
+    main_business: Mapped[str] = mapped_column(Text, default="")
+    industry: Mapped[str] = mapped_column(String(2))
+    zone: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str] = mapped_column(String(120), default="")  # room numbers or workstation numbers
+    is_workstation: Mapped[bool] = mapped_column(Boolean, default=False)
+    workstation_count: Mapped[int | None] = mapped_column(Integer)
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    moved_in_on: Mapped[date | None] = mapped_column(Date)
+    moved_out_on: Mapped[date | None] = mapped_column(Date)
+    licence_in_base: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_on_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    equipment_on_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    applied_via_link: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    milestones: Mapped[list["Milestone"]] = relationship(
+        order_by="(Milestone.occurred_on.desc(), Milestone.id.desc())",
+        primaryjoin="and_(Milestone.company_id == TenantCompany.id, Milestone.deleted_at.is_(None))",
+        viewonly=True)
+    documents: Mapped[list["CompanyDocument"]] = relationship(
+        order_by="CompanyDocument.uploaded_at.desc()",
+        primaryjoin="and_(CompanyDocument.company_id == TenantCompany.id, CompanyDocument.deleted_at.is_(None))",
+        viewonly=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def status_label(self):
+        return c.STATUS_LABELS[self.status]
+
+    @property
+    def industry_label(self):
+        return c.INDUSTRIES.get(self.industry, self.industry)
+
+    @property
+    def is_housed(self):
+        return self.status in c.HOUSED_STATUSES
+
+    @property
+    def occupancy_evidence_complete(self):
+        """001 §8: licence, key staff and equipment in the base (licence elsewhere: staff and equipment here)."""
+        return self.staff_on_site and self.equipment_on_site
+
+    @property
+    def graduate_tracking_until(self):
+        """The last day of the three years a graduate is followed after leaving (None if not a graduate)."""
+        if self.status != c.STATUS_GRADUATED or self.moved_out_on is None:
+            return None
+        left = self.moved_out_on
+        try:
+            return left.replace(year=left.year + c.GRADUATE_TRACKING_YEARS)
+        except ValueError:  # 29 February
+            return left.replace(year=left.year + c.GRADUATE_TRACKING_YEARS, day=28)
+
+
+class Milestone(BaseOwnedMixin, db.Model):
+    """发展动态: a dated step in a company's development that filings and the annual summary count."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    occurred_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger)  # financing amount, in fen
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    company: Mapped[TenantCompany] = relationship()
+
+    @property
+    def kind_label(self):
+        return c.MILESTONE_KINDS.get(self.kind, self.kind)
+
+
+class CompanyDocument(BaseOwnedMixin, db.Model):
+    """A document in a company's file (licence, lease, …); the bytes live in the storage."""
+
+    __tablename__ = "company_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    file_id: Mapped[int] = mapped_column(ForeignKey("stored_files.id"))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    file = relationship("StoredFile")
+
+    @property
+    def kind_label(self):
+        return c.DOCUMENT_KINDS.get(self.kind, self.kind)
+
+
+class AdmissionDecision(BaseOwnedMixin, db.Model):
+    """The review of an application: the checks as they stood, the decision, and any override's reason."""
+
+    __tablename__ = "admission_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))  # admit / reject
+    checks: Mapped[list] = mapped_column(JSON, default=list)  # [{key, passed, detail}]
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    decided_by = relationship("User")
+
+
+class ExitRecord(BaseOwnedMixin, db.Model):
+    """A company's exit: reason, date and the checklist of what was handed back and settled."""
+
+    __tablename__ = "exit_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    exit_on: Mapped[date] = mapped_column(Date)
+    keys_returned: Mapped[bool] = mapped_column(Boolean, default=False)
+    rent_settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    deposit_settled: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def reason_label(self):
+        return c.EXIT_REASONS.get(self.reason, self.reason)
+
+
+class BaseRules(BaseOwnedMixin, db.Model):
+    """入驻和退出管理办法: the base's published move-in and exit rules and their checkable settings."""
+
+    __tablename__ = "base_rules"
+    __table_args__ = (UniqueConstraint("base_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_conditions: Mapped[str] = mapped_column(Text, default="")
+    procedure: Mapped[str] = mapped_column(Text, default="")
+    management_rules: Mapped[str] = mapped_column(Text, default="")
+    exit_conditions: Mapped[str] = mapped_column(Text, default="")
+    allowed_industries: Mapped[list] = mapped_column(JSON, default=list)  # empty: every industry
+    required_documents: Mapped[list] = mapped_column(JSON, default=list)
+    workstation_quota_percent: Mapped[int] = mapped_column(Integer, default=c.DEFAULT_WORKSTATION_QUOTA_PERCENT)
+    is_published: Mapped[bool] = mapped_column(Boolean, default=False)
+    accepts_applications: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
