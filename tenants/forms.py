@@ -56,7 +56,8 @@ class CompanyForm(AppForm):
     contact_email = StringField(_l("Contact email"), filters=[_strip], validators=[
         Optional(), Length(max=254), Email(message=_l("Enter a valid email address."), check_deliverability=False)])
     main_business = TextAreaField(_l("Main business"), validators=[Length(max=2000)])
-    industry = SelectField(_l("Industry"), choices=choices(c.INDUSTRIES), validators=[required()])
+    industry = SelectField(_l("Industry"), choices=choices(c.INDUSTRIES, blank=_l("— choose —")),
+                           validators=[required()])
     zone = SelectField(_l("Zone"), choices=zone_choices(blank=_l("— not yet placed —")), validators=[Optional()])
     unit = StringField(_l("Unit or workstation numbers"), validators=[Optional(), Length(max=120)], filters=[_strip])
     is_workstation = BooleanField(_l("Workstation company (工位初创企业)"))
