@@ -18,6 +18,7 @@ from sqlalchemy.sql import visitors
 from .extensions import db
 
 _BASE_KEY = "current_base_id"
+MAX_ID = 2**31 - 1
 _UNSCOPED_KEY = "unscoped_depth"
 
 
@@ -147,6 +148,8 @@ def get_or_404(model, object_id, **criteria):
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):
+        abort(404)
+    if not 0 < object_id <= MAX_ID:  # beyond any id, and beyond what the databases' integers hold
         abort(404)
     statement = select(model).where(model.id == object_id).filter_by(**criteria)
     if hasattr(model, "deleted_at"):

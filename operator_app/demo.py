@@ -105,8 +105,9 @@ def _load_demo_tenants(base, owner):
         "equipment_on_site": True}, status="in_residence", by=owner)
     tenant_services.add_milestone(graduate, occurred_on=date(2024, 12, 1), kind="above_scale",
                                   title="营业收入超过 2000 万元，纳入规模以上企业统计", by=owner, amount_fen=None)
-    tenant_services.record_exit(graduate, reason="graduation", exit_on=date(2025, 6, 30), keys_returned=True,
-                                rent_settled=True, deposit_settled=True, notes="迁入自有厂房", by=owner)
+    tenant_services.record_exit(graduate, reason="graduation", exit_on=date(2025, 6, 30), today=date.today(),
+                                keys_returned=True, rent_settled=True, deposit_settled=True, notes="迁入自有厂房",
+                                by=owner)
     tenant_services.create_company({
         "name": "太原数智财税服务有限公司", "uscc": "91140100MA0T4X6U2" + uscc.calc_check_digit("91140100MA0T4X6U2"),
         "industry": "L", "contact_name": "刘洋", "contact_phone": "13603510009",

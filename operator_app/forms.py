@@ -54,6 +54,16 @@ class AppSubForm(Form):
         pass
 
 
+EARLIEST_YEAR, LATEST_YEAR = 1949, 2100
+
+
+def sensible_date(form, field):
+    """A date a base's records can hold: a typo like 0201 or 9999 is refused."""
+    if field.data is not None and not EARLIEST_YEAR <= field.data.year <= LATEST_YEAR:
+        raise ValidationError(_l("Enter a date between %(first)d and %(last)d.", first=EARLIEST_YEAR,
+                                 last=LATEST_YEAR))
+
+
 class FiniteDecimalField(DecimalField):
     """A DecimalField that refuses NaN and infinities, which Decimal() accepts but no quantity is."""
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import BaseOwnedMixin
 from .extensions import db
@@ -80,6 +80,9 @@ class LocalStorage:
     def read(self, key):
         return self._path(key).read_bytes()
 
+    def delete(self, key):
+        self._path(key).unlink(missing_ok=True)
+
     def path(self, key):
         return self._path(key)
 
@@ -111,12 +114,29 @@ def save_upload(upload, *, allowed, by=None, max_bytes=None):
 
     key = f"{current_base_id()}/{secrets.token_hex(16)}.{kind}"
     storage().write(key, data)
+    db.session.info.setdefault(_WRITTEN, []).append((storage(), key))
     stored = StoredFile(key=key, original_name=(upload.filename or f"file.{kind}")[-255:],
                         content_type=CONTENT_TYPES[kind], size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                         uploaded_by_id=by.id if by else None)
     db.session.add(stored)
     db.session.flush()
     return stored
+
+
+_WRITTEN = "files_written_in_transaction"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_written_files(session):
+    session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _remove_written_files(session, previous_transaction):
+    """Files written for records that were rolled back would be orphans: remove them."""
+    if not previous_transaction.parent:  # the outermost transaction, not a savepoint
+        for backend, key in session.info.pop(_WRITTEN, []):
+            backend.delete(key)
 
 
 def send_stored(stored, as_attachment=True):

@@ -20,6 +20,8 @@ STATUS_LABELS = {
 }
 #: Companies the base houses now (the count the tenant-count standard is checked against).
 HOUSED_STATUSES = (STATUS_IN_RESIDENCE,)
+#: Companies admitted or housed: each holds its place (and its code) in the base.
+ACTIVE_STATUSES = (STATUS_ADMITTED, STATUS_IN_RESIDENCE)
 #: Statuses a company can be created in directly by staff (an existing roster), besides applying.
 CREATABLE_STATUSES = (STATUS_IN_RESIDENCE, STATUS_APPLICANT)
 

@@ -11,10 +11,11 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from operator_app.accounts.constants import ZONE_LABELS
 from operator_app.accounts.forms import MultiCheckboxField, email_field, required
-from operator_app.forms import AppForm, FiniteDecimalField
+from operator_app.forms import AppForm, FiniteDecimalField, sensible_date
 
 from . import constants as c
 from . import services
+from .rules import direct_entry_problems
 
 
 def choices(mapping, blank=None):
@@ -34,6 +35,7 @@ def _upper_compact(value):
     return value.replace(" ", "").replace("-", "").upper() if isinstance(value, str) else value
 
 
+DATE = [Optional(), sensible_date]
 AREA = [Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter an area between 0 and 1,000,000 m²."))]
 
 
@@ -64,15 +66,35 @@ class CompanyForm(AppForm):
     workstation_count = IntegerField(_l("Number of workstations"), validators=[
         Optional(), NumberRange(min=1, max=500, message=_l("Enter a whole number from 1 to 500."))])
     area_m2 = FiniteDecimalField(_l("Area (m²)"), places=2, validators=AREA)
-    moved_in_on = DateField(_l("Move-in date"), validators=[Optional()])
+    moved_in_on = DateField(_l("Move-in date"), validators=DATE)
     licence_in_base = BooleanField(_l("The business licence address is in the base"))
     staff_on_site = BooleanField(_l("Key staff work in the base"))
     equipment_on_site = BooleanField(_l("Office or production equipment is in the base"))
     version = HiddenField()  # the file's version when the page was loaded (optimistic locking on edit)
 
-    def __init__(self, *args, company_id=None, **kwargs):
+    def __init__(self, *args, company=None, base=None, housed=False, workstations_before=0, **kwargs):
+        """``company``: the file being edited; ``housed``: the company is or becomes admitted or housed, so the
+        base's rules apply (``base`` needed); ``workstations_before``: earlier workstation rows of an import."""
         super().__init__(*args, **kwargs)
-        self.company_id = company_id
+        self.company = company
+        self.company_id = company.id if company is not None else None
+        self.base, self.housed, self.workstations_before = base, housed, workstations_before
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        moved_out_on = self.company.moved_out_on if self.company is not None else None
+        if "moved_in_on" in self and self.moved_in_on.data and moved_out_on and self.moved_in_on.data > moved_out_on:
+            self.moved_in_on.errors.append(_l("The move-in date is after the exit date (%(date)s).",
+                                              date=moved_out_on.isoformat()))
+            ok = False
+        if ok and self.housed:
+            problems = direct_entry_problems(self.base, industry=self.industry.data,
+                                             is_workstation=bool(self.is_workstation.data), company=self.company,
+                                             workstations_before=self.workstations_before)
+            for name, message in problems.items():
+                self[name].errors.append(message)
+            ok = not problems
+        return ok
 
     def validate_uscc(self, field):
         if not field.data:
@@ -92,21 +114,27 @@ class CompanyForm(AppForm):
             raise ValidationError(_l("Describe the team's evidence of being a startup team."))
 
     def validate_is_workstation(self, field):
+        if "zone" not in self:
+            return
         if field.data and self.zone.data and self.zone.data != "incubation":
             raise ValidationError(_l("Workstations are in the incubation zone."))
         if field.data and self.zone.data and not self.workstation_count.data:
             raise ValidationError(_l("Enter how many workstations the company takes."))
 
     def company_values(self):
-        values = {field: self[field].data for field in services.COMPANY_FIELDS}
+        """The submitted file as services.create_company / update_company take it (absent fields left out)."""
+        values = {field: self[field].data for field in services.COMPANY_FIELDS if field in self}
         values["uscc"] = values["uscc"] or None
-        values["zone"] = values["zone"] or None
-        values["area_m2"] = _cents(values["area_m2"])
-        if not values["is_workstation"]:
+        if "zone" in values:
+            values["zone"] = values["zone"] or None
+        if "area_m2" in values:
+            values["area_m2"] = _cents(values["area_m2"])
+        if not values["is_workstation"] and "workstation_count" in values:
             values["workstation_count"] = None
         for field in ("team_evidence", "legal_representative", "contact_name", "contact_phone", "contact_email",
                       "main_business", "unit"):
-            values[field] = values[field] or ""
+            if field in values:
+                values[field] = values[field] or ""
         return values
 
 
@@ -122,15 +150,34 @@ class CompanyImportForm(CompanyForm):
 
 
 class ApplicationForm(CompanyForm):
-    """The public application through the base's link: the file without placement, plus documents."""
+    """The public application through the base's link: the file without placement, plus documents.
+
+    Placement and the occupancy evidence are the base's to record at review, so they are not asked here.
+    """
+
+    zone = unit = workstation_count = area_m2 = moved_in_on = None
+    licence_in_base = staff_on_site = equipment_on_site = None
+
+    def validate_uscc(self, field):
+        """Checks the code's form only: whether the base already knows the code is for the review, not for
+        an anonymous visitor to learn."""
+        if not field.data:
+            if not self.is_team.data:
+                raise ValidationError(_l("Enter the unified social credit code, or mark this as a startup team."))
+            return
+        try:
+            field.data = uscc_module.validate(field.data)
+        except StdnumError:
+            raise ValidationError(_l("This is not a valid unified social credit code (18 characters with a "
+                                     "check character).")) from None
 
 
 class MilestoneForm(AppForm):
-    occurred_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date."))])
+    occurred_on = DateField(_l("Date"), validators=[InputRequired(message=_l("Enter the date.")), sensible_date])
     kind = SelectField(_l("Kind"), choices=choices(c.MILESTONE_KINDS), validators=[required()])
     title = StringField(_l("What happened"), validators=[required(), Length(max=200)], filters=[_strip])
     amount_yuan = FiniteDecimalField(_l("Amount (yuan)"), places=2, validators=[
-        Optional(), NumberRange(min=0, max=10**12, message=_l("Enter an amount of 0 or more."))],
+        Optional(), NumberRange(min=0, max=10**12, message=_l("Enter an amount from 0 to 1,000,000,000,000 yuan."))],
         description=_l("For a financing round."))
 
     def validate(self, extra_validators=None):
@@ -157,7 +204,8 @@ class AdmitForm(AppForm):
     workstation_count = IntegerField(_l("Number of workstations"), validators=[
         Optional(), NumberRange(min=1, max=500, message=_l("Enter a whole number from 1 to 500."))])
     area_m2 = FiniteDecimalField(_l("Area (m²)"), places=2, validators=AREA)
-    moved_in_on = DateField(_l("Move-in date"), validators=[InputRequired(message=_l("Enter the date."))])
+    moved_in_on = DateField(_l("Move-in date"), validators=[InputRequired(message=_l("Enter the date.")),
+                                                            sensible_date])
     override_reason = TextAreaField(_l("Reason for admitting despite a failing check"),
                                     validators=[Length(max=2000)],
                                     description=_l("Managers only. Kept with the decision and in the audit log."))
@@ -174,12 +222,13 @@ class RejectForm(AppForm):
 
 
 class MoveInForm(AppForm):
-    moved_in_on = DateField(_l("Move-in date"), validators=[InputRequired(message=_l("Enter the date."))])
+    moved_in_on = DateField(_l("Move-in date"), validators=[InputRequired(message=_l("Enter the date.")),
+                                                            sensible_date])
 
 
 class ExitForm(AppForm):
     reason = RadioField(_l("Reason for leaving"), choices=choices(c.EXIT_REASONS), validators=[required()])
-    exit_on = DateField(_l("Exit date"), validators=[InputRequired(message=_l("Enter the date."))])
+    exit_on = DateField(_l("Exit date"), validators=[InputRequired(message=_l("Enter the date.")), sensible_date])
     keys_returned = BooleanField(_l("Keys and access cards returned"))
     rent_settled = BooleanField(_l("Rent and fees settled"))
     deposit_settled = BooleanField(_l("Deposit settled"))

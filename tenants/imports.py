@@ -16,6 +16,9 @@ from stdnum.cn import uscc as uscc_module
 from werkzeug.datastructures import MultiDict
 
 from operator_app.accounts.constants import ZONE_LABELS
+from operator_app.accounts.models import Base
+from operator_app.db import current_base_id
+from operator_app.extensions import db
 
 from . import constants as c
 from . import services
@@ -235,7 +238,7 @@ def sheet_name(name):
 # ---------------------------------------------------------------- the import
 
 
-def import_roster(upload, *, by):
+def import_roster(upload, *, by, base=None):
     """Import the companies of an uploaded roster (a werkzeug FileStorage) into the current base, in residence.
 
     All or nothing: every row is checked with the web form's rules; if anything is wrong nothing is created
@@ -258,8 +261,11 @@ def import_roster(upload, *, by):
         return ImportResult(errors=errors)
     errors.extend(_values_without_header(headers, rows))
 
+    if base is None:
+        base = db.session.get(Base, current_base_id())
     vocabulary = _Vocabulary()
     forms = []
+    workstations = 0  # workstation companies in the rows so far: the quota covers the whole file
     seen_codes = {}
     example_names = {_norm(name) for name in _both_languages(EXAMPLE_NAME)}
     for row_number, cells in rows:
@@ -272,7 +278,9 @@ def import_roster(upload, *, by):
                                                 _("The example row's code; enter the company's own code."))))
         failed_fields = {field_name for field_name, _error in row_errors}
         errors.extend(error for _field_name, error in row_errors)
-        form = CompanyImportForm(formdata=MultiDict(form_data), company_id=None)
+        form = CompanyImportForm(formdata=MultiDict(form_data), base=base, housed=True,
+                                 workstations_before=workstations)
+        workstations += 1 if form.is_workstation.data else 0
         if not form.validate():
             for field_name, messages in form.errors.items():
                 if field_name in failed_fields:

@@ -2,8 +2,8 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Integer, BigInteger, Numeric, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from operator_app.db import BaseOwnedMixin
@@ -13,11 +13,19 @@ from operator_app.timeutil import utcnow
 from . import constants as c
 
 
+_ACTIVE = "status IN ('admitted', 'in_residence')"
+
+
 class TenantCompany(BaseOwnedMixin, db.Model):
-    """入驻企业: a company or startup team (创业团队) housed in, applying to, or having left the base."""
+    """入驻企业: a company or startup team (创业团队) housed in, applying to, or having left the base.
+
+    A code (USCC) is unique among the companies the base admits or houses; applications, rejected
+    applicants and companies that left may share it (a company can leave and come back).
+    """
 
     __tablename__ = "tenant_companies"
-    __table_args__ = (UniqueConstraint("base_id", "uscc"),)
+    __table_args__ = (Index("uq_tenant_companies_active_uscc", "base_id", "uscc", unique=True,
+                            sqlite_where=text(_ACTIVE), postgresql_where=text(_ACTIVE)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

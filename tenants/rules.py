@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from operator_app.extensions import db
 
@@ -20,6 +21,7 @@ class RuleCheck:
     label: str
     passed: bool
     detail: str
+    overridable: bool = True  # a manager may admit despite it, with a written reason
 
     def as_record(self):
         return {key: str(value) if key in ("label", "detail") else value for key, value in asdict(self).items()}
@@ -29,9 +31,12 @@ def rules_of(base):
     """The base's rules row, created empty on first use (every base has exactly one)."""
     rules = db.session.scalar(select(BaseRules))
     if rules is None:
-        rules = BaseRules(allowed_industries=[], required_documents=[])
-        db.session.add(rules)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two first requests at once: the second finds the first's row
+                rules = BaseRules(allowed_industries=[], required_documents=[])
+                db.session.add(rules)
+        except IntegrityError:
+            rules = db.session.scalar(select(BaseRules))
     return rules
 
 
@@ -52,14 +57,59 @@ def workstation_companies_count(exclude_id=None):
     return db.session.scalar(statement)
 
 
+def industry_allowed(rules, industry):
+    return not rules.allowed_industries or industry in rules.allowed_industries
+
+
+def workstation_room(base, rules, exclude_id=None):
+    """How many more workstation companies the base may admit, or None while the standard is unknown."""
+    limit = workstation_limit(base, rules)
+    return None if limit is None else limit - workstation_companies_count(exclude_id=exclude_id)
+
+
+def direct_entry_problems(base, *, industry, is_workstation, company=None, workstations_before=0):
+    """Why a company may not be entered (or edited) straight into residence, by field; empty when it may.
+
+    Entering a housed company directly must not get round the review: an industry the rules do not allow
+    and a workstation company beyond the quota go through the review, where only a manager can override.
+    ``workstations_before`` counts workstation companies earlier in the same import.
+    """
+    rules = rules_of(base)
+    problems = {}
+    was_allowed_industry = company is not None and company.industry == industry
+    if not industry_allowed(rules, industry) and not was_allowed_industry:
+        problems["industry"] = _("This industry is not among those the base's rules allow. Record the company "
+                                 "as an application: a manager can admit it in the review with a reason.")
+    already_workstation = company is not None and company.is_workstation
+    if is_workstation and not already_workstation:
+        room = workstation_room(base, rules, exclude_id=company.id if company else None)
+        if room is None:
+            problems["is_workstation"] = _("Set the tenant-count standard in the base profile first: the "
+                                           "workstation quota is a share of it.")
+        elif room - workstations_before < 1:
+            problems["is_workstation"] = _("The base already has as many workstation companies as its quota "
+                                           "allows (%(limit)d). Record an application instead: a manager can "
+                                           "admit it in the review with a reason.", limit=workstation_limit(base, rules))
+    return problems
+
+
 def admission_checks(base, company, *, is_workstation=None):
     """The checks of admitting ``company`` (as a workstation company when ``is_workstation``)."""
+    from .services import find_by_uscc
+
     rules = rules_of(base)
     is_workstation = company.is_workstation if is_workstation is None else is_workstation
     checks = []
 
+    holder = find_by_uscc(company.uscc, exclude_id=company.id)
+    if holder is not None:
+        checks.append(RuleCheck(
+            "code", _("Unified social credit code"), False,
+            _("%(name)s, already in the base, has this code; one code, one company.", name=holder.name),
+            overridable=False))
+
     allowed = rules.allowed_industries or []
-    industry_ok = not allowed or company.industry in allowed
+    industry_ok = industry_allowed(rules, company.industry)
     checks.append(RuleCheck(
         "industry", _("Industry allowed"), industry_ok,
         _("Every industry is allowed.") if not allowed else
@@ -75,7 +125,7 @@ def admission_checks(base, company, *, is_workstation=None):
 
     if is_workstation:
         limit = workstation_limit(base, rules)
-        current = workstation_companies_count(exclude_id=company.id)
+        current = workstation_companies_count(exclude_id=company.id)  # admitted and housed both hold one
         if limit is None:
             checks.append(RuleCheck(
                 "workstation_quota", _("Workstation quota"), False,

@@ -42,10 +42,11 @@ def _require(company, step):
 
 
 def find_by_uscc(uscc, exclude_id=None):
-    """The base's company (deleted ones included: a code is never reused silently) with this code."""
+    """The company the base admits or houses with this code, or None (one code, one active company)."""
     if not uscc:
         return None
-    statement = select(TenantCompany).where(TenantCompany.uscc == uscc)
+    statement = select(TenantCompany).where(TenantCompany.uscc == uscc,
+                                            TenantCompany.status.in_((c.STATUS_ADMITTED, c.STATUS_IN_RESIDENCE)))
     if exclude_id is not None:
         statement = statement.where(TenantCompany.id != exclude_id)
     return db.session.scalar(statement)
@@ -86,6 +87,9 @@ def admit(base, company, *, zone, unit, is_workstation, workstation_count, area_
     checks = admission_checks(base, company, is_workstation=is_workstation)
     failing = [check for check in checks if not check.passed]
     override_reason = (override_reason or "").strip()
+    blocking = [check for check in failing if not check.overridable]
+    if blocking:
+        raise WorkflowError(blocking[0].detail)
     if failing:
         if not override_reason:
             raise WorkflowError(_l("Admission is blocked by a failing check. A manager may admit anyway with "
@@ -129,12 +133,17 @@ def confirm_move_in(company, *, moved_in_on, by):
                  user=by)
 
 
-def record_exit(company, *, reason, exit_on, keys_returned, rent_settled, deposit_settled, notes, by):
+def record_exit(company, *, reason, exit_on, today, keys_returned, rent_settled, deposit_settled, notes, by):
     """Record a company's exit. A graduation makes it a graduate, followed for three years from ``exit_on``.
 
-    Raises WorkflowError when the status does not allow an exit or the date is before the move-in.
+    Raises WorkflowError when the status does not allow an exit, a company that never moved in would
+    graduate, or the date is after ``today`` (the base's day) or before the move-in.
     """
     _require(company, "exit")
+    if reason == c.EXIT_GRADUATION and company.status != c.STATUS_IN_RESIDENCE:
+        raise WorkflowError(_l("Only a company in residence can graduate; this one has not moved in."))
+    if exit_on > today:
+        raise WorkflowError(_l("The exit date is in the future. Record the exit on or after the day it happens."))
     if company.moved_in_on and exit_on < company.moved_in_on:
         raise WorkflowError(_l("The exit date is before the move-in date (%(date)s).",
                                date=company.moved_in_on.isoformat()))
@@ -212,22 +221,39 @@ def save_rules(base, values, *, by):
 
 
 def occupancy_summary(base):
-    """Housed companies by zone, the workstation companies among them and their share of the quota."""
+    """Companies housed, by zone; those that count as actually housed; workstation companies against the quota.
+
+    001 §8: except for the business-secretary, poverty-alleviation and cultural bases, a company counts
+    toward the tenant-count standard only with its key staff and equipment in the base (the licence may be
+    elsewhere with lease and rent proof). Workstation companies are counted as the admission check counts
+    them: admitted and housed both hold a workstation.
+    """
+    from operator_app.accounts.constants import BASE_TYPES_WITHOUT_OCCUPANCY_RULE
+
     from .rules import workstation_limit
 
     rows = db.session.execute(
-        select(TenantCompany.zone, TenantCompany.is_workstation, func.count(TenantCompany.id))
-        .where(TenantCompany.status.in_(c.HOUSED_STATUSES), TenantCompany.deleted_at.is_(None))
-        .group_by(TenantCompany.zone, TenantCompany.is_workstation)).all()
-    by_zone = {}
-    housed = workstations = 0
-    for zone, is_workstation, count in rows:
-        by_zone[zone] = by_zone.get(zone, 0) + count
-        housed += count
-        workstations += count if is_workstation else 0
+        select(TenantCompany.zone, TenantCompany.status, TenantCompany.is_workstation,
+               TenantCompany.staff_on_site & TenantCompany.equipment_on_site, func.count(TenantCompany.id))
+        .where(TenantCompany.status.in_(c.ACTIVE_STATUSES + (c.STATUS_APPLICANT,)),
+               TenantCompany.deleted_at.is_(None))
+        .group_by(TenantCompany.zone, TenantCompany.status, TenantCompany.is_workstation,
+                  TenantCompany.staff_on_site & TenantCompany.equipment_on_site)).all()
+    evidence_required = base.base_type not in BASE_TYPES_WITHOUT_OCCUPANCY_RULE
+    summary = {"housed": 0, "counted": 0, "by_zone": {}, "workstations": 0, "applicants": 0,
+               "standard": base.tenant_count_standard, "evidence_required": evidence_required}
+    for zone, status, is_workstation, has_evidence, count in rows:
+        if status == c.STATUS_APPLICANT:
+            summary["applicants"] += count
+            continue
+        if is_workstation:
+            summary["workstations"] += count
+        if status in c.HOUSED_STATUSES:
+            summary["housed"] += count
+            summary["by_zone"][zone] = summary["by_zone"].get(zone, 0) + count
+            if has_evidence or not evidence_required:
+                summary["counted"] += count
     rules = rules_of(base)
-    limit = workstation_limit(base, rules)
-    return {"housed": housed, "by_zone": by_zone, "workstations": workstations, "standard": base.tenant_count_standard,
-            "workstation_limit": limit, "quota_percent": rules.workstation_quota_percent,
-            "applicants": db.session.scalar(select(func.count(TenantCompany.id)).where(
-                TenantCompany.status == c.STATUS_APPLICANT, TenantCompany.deleted_at.is_(None)))}
+    summary["workstation_limit"] = workstation_limit(base, rules)
+    summary["quota_percent"] = rules.workstation_quota_percent
+    return summary

@@ -70,10 +70,10 @@ def company_export():
 @roles_required(*EDITORS)
 def company_create():
     """Add a company to the files: an existing tenant (in residence) or an application to review."""
-    form = CompanyForm()
     status = request.values.get("status", c.STATUS_IN_RESIDENCE)
     if status not in c.CREATABLE_STATUSES:
         status = c.STATUS_IN_RESIDENCE
+    form = CompanyForm(base=g.base, housed=status in c.ACTIVE_STATUSES)
     if form.validate_on_submit():
         try:
             company = services.create_company(form.company_values(), status=status, by=g.user)
@@ -98,7 +98,8 @@ def company_detail(company_id):
         milestone_form=MilestoneForm(formdata=None) if editable else None,
         document_form=DocumentForm(formdata=None) if editable else None,
         invite_form=InviteContactForm(formdata=None) if g.role == ac.ROLE_MANAGER else None,
-        decisions=services.decisions_of(company), exit_record=services.exit_record_of(company),
+        decisions=services.decisions_of(company) if g.role in STAFF_ROLES else [],
+        exit_record=services.exit_record_of(company) if g.role in STAFF_ROLES else None,
         move_in_form=MoveInForm(formdata=None, moved_in_on=company.moved_in_on) if editable else None)
 
 
@@ -107,7 +108,7 @@ def company_detail(company_id):
 def company_edit(company_id):
     """Edit the file; a concurrent save is reported, never silently overwritten. Raises NotFound."""
     company = _company_or_404(company_id)
-    form = CompanyForm(obj=company, company_id=company.id)
+    form = CompanyForm(obj=company, company=company, base=g.base, housed=company.status in c.ACTIVE_STATUSES)
     if form.validate_on_submit():
         if form.version.data != str(company.version):
             return _edit_conflict(form, company)
@@ -281,6 +282,7 @@ def company_exit(company_id):
     if form.validate_on_submit():
         try:
             services.record_exit(company, reason=form.reason.data, exit_on=form.exit_on.data,
+                                 today=today_in(g.base.timezone),
                                  keys_returned=form.keys_returned.data, rent_settled=form.rent_settled.data,
                                  deposit_settled=form.deposit_settled.data, notes=form.notes.data or "", by=g.user)
             db.session.commit()
@@ -346,7 +348,7 @@ def company_import():
     if request.method == "POST":
         if AppForm().validate_on_submit():
             try:
-                result = imports.import_roster(request.files.get("file"), by=g.user)
+                result = imports.import_roster(request.files.get("file"), by=g.user, base=g.base)
                 if result.ok:
                     db.session.commit()
             except IntegrityError:
@@ -390,9 +392,9 @@ def public_apply():
     if not rules.accepts_applications:
         abort(404)
     form = ApplicationForm()
+    if request.method == "POST" and not register_signup(request.remote_addr or "unknown"):
+        abort(429)  # counted before validation, so the form cannot be used to probe at will
     if form.validate_on_submit():
-        if not register_signup(request.remote_addr or "unknown"):
-            abort(429)
         try:
             company = services.create_company(_application_values(form), status=c.STATUS_APPLICANT, by=None,
                                               via_link=True)
@@ -404,23 +406,20 @@ def public_apply():
         except UploadError as error:
             db.session.rollback()
             flash(error.message, "danger")
-        except IntegrityError:
-            db.session.rollback()
-            form.uscc.errors.append(_("A company with this code is already in the base's files."))
         else:
             return redirect(url_for("tenants_public.public_apply_done"))
     return render_template("tenants/public_apply.html", form=form, rules=rules)
 
 
 def _application_values(form):
-    values = form.company_values()
-    values.update(zone=None, unit="", workstation_count=None, moved_in_on=None)
-    return values
+    return form.company_values()
 
 
 @public.route("/apply/done")
 def public_apply_done():
-    """Thanks for applying."""
+    """Thanks for applying. Raises NotFound while the base takes no applications."""
+    if not rules_of(g.base).accepts_applications:
+        abort(404)
     return render_template("tenants/public_apply_done.html")
 
 

@@ -86,12 +86,15 @@ def upgrade():
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('base_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['base_id'], ['bases.id'], name=op.f('fk_tenant_companies_base_id_bases'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_tenant_companies')),
-    sa.UniqueConstraint('base_id', 'uscc', name=op.f('uq_tenant_companies_base_id_uscc'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tenant_companies'))
     )
     with op.batch_alter_table('tenant_companies', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tenant_companies_base_id'), ['base_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_tenant_companies_status'), ['status'], unique=False)
+    # A code is unique among the companies a base admits or houses (a company may leave and come back).
+    active = sa.text("status IN ('admitted', 'in_residence')")
+    op.create_index('uq_tenant_companies_active_uscc', 'tenant_companies', ['base_id', 'uscc'], unique=True,
+                    sqlite_where=active, postgresql_where=active)
 
     op.create_table('admission_decisions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -213,6 +216,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_admission_decisions_base_id'))
 
     op.drop_table('admission_decisions')
+    op.drop_index('uq_tenant_companies_active_uscc', table_name='tenant_companies')
     with op.batch_alter_table('tenant_companies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tenant_companies_status'))
         batch_op.drop_index(batch_op.f('ix_tenant_companies_base_id'))

@@ -293,3 +293,16 @@ def test_unscoped_needs_a_reason(app):
         with pytest.raises(ValueError):
             with unscoped(""):
                 pass
+
+
+def test_ids_beyond_any_integer_are_404_on_every_route(app, two_bases, browser):
+    base_a, _, ids = two_bases
+    browser.login(base_a.owner)
+    huge = {name: 2**40 for name in ids}
+    urls = [(method, path.replace("/b/bravo/", f"/b/{base_a.slug}/", 1))
+            for method, path in _base_urls(app, type("B", (), {"slug": "bravo"}), huge)
+            if str(2**40) in path]
+    assert urls
+    for method, path in urls:
+        response = browser.post(path, {}, form_page="/account/password") if method == "POST" else browser.get(path)
+        assert response.status_code == 404, (method, path)

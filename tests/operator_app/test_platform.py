@@ -149,3 +149,15 @@ def test_demo_load_fills_an_empty_database_once_and_its_logins_work(databases):
     assert response.status_code == 302
     page = browser.get("/", follow_redirects=True).get_data(as_text=True)
     assert "晋阳小微企业双创基地" in page and "企业联系人" in page
+
+
+def test_a_concurrent_change_caught_at_flush_is_a_friendly_409(databases, app):
+    from sqlalchemy.orm.exc import StaleDataError
+
+    def clash():
+        raise StaleDataError("row changed by another request")
+
+    racing = make_app(app.config["SQLALCHEMY_DATABASE_URI"], PROPAGATE_EXCEPTIONS=False)
+    racing.add_url_rule("/clash", "clash", clash)
+    response = racing.test_client().get("/clash")
+    assert response.status_code == 409 and "其他人刚刚修改了同一内容" in response.get_data(as_text=True)

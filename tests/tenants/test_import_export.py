@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc as uscc_module
 from werkzeug.datastructures import FileStorage
 
-from operator_app.accounts.models import User
+from operator_app.accounts.models import Base, User
 from operator_app.audit import AuditEntry
 from operator_app.db import scoped_to
 from operator_app.extensions import db
@@ -73,8 +73,13 @@ def upload(data, filename="roster.xlsx"):
 
 
 @pytest.fixture
-def base(factory):
-    return factory.base(roles=())
+def base(app, factory):
+    """A base whose profile has a tenant-count standard (100), so workstation companies can be entered."""
+    created = factory.base(roles=())
+    with app.app_context():
+        db.session.get(Base, created.id).tenant_count_standard = 100
+        db.session.commit()
+    return created
 
 
 @pytest.fixture
