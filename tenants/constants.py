@@ -86,3 +86,32 @@ DOCUMENT_KINDS = {
 
 #: 001 "8个有" §8: 工位初创企业数量原则上不能超过该类型基地入驻企业数量标准的20%.
 DEFAULT_WORKSTATION_QUOTA_PERCENT = 20
+
+# --- Rent (有优惠政策) ----------------------------------------------------------------------------------
+SPACE_OFFICE = "office"
+SPACE_WORKSTATION = "workstation"
+SPACE_TYPES = {SPACE_OFFICE: _l("Office space (per m² per month)"),
+               SPACE_WORKSTATION: _l("Workstation (per seat per month)")}
+SPACE_UNITS = {SPACE_OFFICE: _l("m²"), SPACE_WORKSTATION: _l("seats")}
+
+QUOTE_SOURCES = {
+    "agency": _l("Estate agency"),
+    "listing": _l("Published listing"),
+    "nearby_park": _l("Nearby park or building"),
+    "other": _l("Other source"),
+}
+
+POLICY_KINDS = {
+    "time_limited": _l("For a limited period"),
+    "groups": _l("For certain groups"),
+    "incubation_workstations": _l("For workstation companies in the incubation zone"),
+}
+
+#: 001 "8个有" §6: 总体优惠幅度低于当地市场询价20%即可. A base setting, defaulting to the policy.
+DEFAULT_DISCOUNT_THRESHOLD_PERCENT = 20
+#: A market quote older than this stops counting (a base setting).
+DEFAULT_QUOTE_MAX_AGE_MONTHS = 12
+#: 001 §6: 原则上不鼓励长期免费优惠 — free rent longer than this is flagged (a base setting).
+DEFAULT_FREE_RENT_WARNING_MONTHS = 6
+#: Leases ending within this many days are listed on the dashboard.
+LEASE_ENDING_SOON_DAYS = 60

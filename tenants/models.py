@@ -191,7 +191,115 @@ class BaseRules(BaseOwnedMixin, db.Model):
     workstation_quota_percent: Mapped[int] = mapped_column(Integer, default=c.DEFAULT_WORKSTATION_QUOTA_PERCENT)
     is_published: Mapped[bool] = mapped_column(Boolean, default=False)
     accepts_applications: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Rent settings (有优惠政策): the threshold the overall discount is held to, how long a market quote
+    # counts, and from how many free months a lease is flagged.
+    discount_threshold_percent: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_DISCOUNT_THRESHOLD_PERCENT, server_default=str(c.DEFAULT_DISCOUNT_THRESHOLD_PERCENT))
+    quote_max_age_months: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_QUOTE_MAX_AGE_MONTHS, server_default=str(c.DEFAULT_QUOTE_MAX_AGE_MONTHS))
+    free_rent_warning_months: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_FREE_RENT_WARNING_MONTHS, server_default=str(c.DEFAULT_FREE_RENT_WARNING_MONTHS))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class MarketQuote(BaseOwnedMixin, db.Model):
+    """市场询价: a local market rent the base's discount is measured against."""
+
+    __tablename__ = "market_quotes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quoted_on: Mapped[date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(20))
+    source_name: Mapped[str] = mapped_column(String(120), default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    space_type: Mapped[str] = mapped_column(String(20))
+    price_fen: Mapped[int] = mapped_column(BigInteger)  # per m² per month, or per seat per month
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    file = relationship("StoredFile")
+
+    @property
+    def source_label(self):
+        return c.QUOTE_SOURCES.get(self.source, self.source)
+
+    @property
+    def space_label(self):
+        return c.SPACE_TYPES.get(self.space_type, self.space_type)
+
+
+class PreferentialPolicy(BaseOwnedMixin, db.Model):
+    """优惠政策: the formal document by which the operator grants tenants a rent discount."""
+
+    __tablename__ = "preferential_policies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    document_number: Mapped[str] = mapped_column(String(100))
+    issuing_unit: Mapped[str] = mapped_column(String(120))
+    issued_on: Mapped[date] = mapped_column(Date)
+    kinds: Mapped[list] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    is_posted: Mapped[bool] = mapped_column(Boolean, default=False)  # 上墙公开
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    file = relationship("StoredFile")
+
+
+class Lease(BaseOwnedMixin, db.Model):
+    """A tenant's lease of rooms or workstations, with its list and actual rent and its free or discounted months.
+
+    Rents are per m² per month (offices) or per seat per month (workstations), in fen.
+    """
+
+    __tablename__ = "leases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    space_type: Mapped[str] = mapped_column(String(20))
+    units: Mapped[str] = mapped_column(String(200))  # room or workstation numbers, separated by commas
+    area_m2: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    seats: Mapped[int | None] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    list_rent_fen: Mapped[int] = mapped_column(BigInteger)
+    actual_rent_fen: Mapped[int] = mapped_column(BigInteger)
+    free_months: Mapped[int] = mapped_column(Integer, default=0)
+    discounted_months: Mapped[int] = mapped_column(Integer, default=0)
+    discounted_rent_fen: Mapped[int | None] = mapped_column(BigInteger)
+    deposit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    company: Mapped[TenantCompany] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def space_label(self):
+        return c.SPACE_TYPES.get(self.space_type, self.space_type)
+
+    @property
+    def quantity(self):
+        """The lease's size in its own unit: m² for offices, seats for workstations."""
+        return self.area_m2 if self.space_type == c.SPACE_OFFICE else Decimal(self.seats or 0)
+
+    def unit_set(self):
+        return unit_set(self.units)
+
+
+def unit_set(units):
+    """The room or workstation numbers of a units text ("2-W12, 2-W13、2-W14"), normalised."""
+    import re
+
+    return {part.strip().upper() for part in re.split(r"[,，、;；\s]+", units or "") if part.strip()}

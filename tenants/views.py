@@ -18,7 +18,7 @@ from operator_app.storage import UploadError, send_stored
 from operator_app.timeutil import today_in
 
 from . import constants as c
-from . import services
+from . import rent_services, services
 from .forms import (AdmitForm, ApplicationForm, CompanyForm, DocumentForm, ExitForm, InviteContactForm,
                     MilestoneForm, MoveInForm, RejectForm, RulesForm)
 from .listing import CompanyFilterForm, company_statement
@@ -98,6 +98,7 @@ def company_detail(company_id):
         milestone_form=MilestoneForm(formdata=None) if editable else None,
         document_form=DocumentForm(formdata=None) if editable else None,
         invite_form=InviteContactForm(formdata=None) if g.role == ac.ROLE_MANAGER else None,
+        leases=rent_services.leases_of(company),
         decisions=services.decisions_of(company) if g.role in STAFF_ROLES else [],
         exit_record=services.exit_record_of(company) if g.role in STAFF_ROLES else None,
         move_in_form=MoveInForm(formdata=None, moved_in_on=company.moved_in_on) if editable else None)
@@ -207,6 +208,7 @@ def _detail_with(company, **forms):
                    document_form=DocumentForm(formdata=None),
                    invite_form=InviteContactForm(formdata=None) if g.role == ac.ROLE_MANAGER else None,
                    decisions=services.decisions_of(company), exit_record=services.exit_record_of(company),
+                   leases=rent_services.leases_of(company),
                    move_in_form=MoveInForm(formdata=None, moved_in_on=company.moved_in_on))
     context.update(forms)
     return render_template("tenants/detail.html", **context)
@@ -429,8 +431,11 @@ STATUS_COLOURS = {c.STATUS_APPLICANT: "warning", c.STATUS_ADMITTED: "info", c.ST
 
 @bp.app_context_processor
 def _tenant_labels():
+    from . import rent
+
     return {"zone_labels": ac.ZONE_LABELS, "status_colours": STATUS_COLOURS, "industries": c.INDUSTRIES,
-            "document_kinds": c.DOCUMENT_KINDS}
+            "document_kinds": c.DOCUMENT_KINDS, "space_units": c.SPACE_UNITS, "policy_kinds": c.POLICY_KINDS,
+            "rent_percent": rent.percent, "rent_yuan": rent.yuan}
 
 
 def _occupancy_context(base):
@@ -438,3 +443,6 @@ def _occupancy_context(base):
 
 
 register_panel("tenants/_occupancy_panel.html", _occupancy_context, STAFF_ROLES, order=10)
+
+
+from . import rent_views  # noqa: E402,F401  (its routes are on this blueprint)

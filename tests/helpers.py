@@ -15,6 +15,7 @@ from operator_app.accounts.models import Base, Membership, User
 from operator_app.db import scoped_to
 from operator_app.extensions import db
 from stdnum.cn import uscc
+from tenants import rent_services
 from tenants import services as tenant_services
 from tenants.models import TenantCompany
 
@@ -125,6 +126,43 @@ class Factory:
             target = db.session.get(TenantCompany, company_id)
             upload = FileStorage(stream=BytesIO(data or PDF_BYTES), filename=filename)
             created = tenant_services.attach_document(target, kind=kind, upload=upload, by=owner)
+            db.session.commit()
+            return created.id
+
+    def quote(self, base_ref, space_type="office", price_fen=5000, quoted_on=None, with_evidence=True):
+        """A market quote (5,000 fen = 50 yuan per m² per month by default); returns its id."""
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            upload = FileStorage(stream=BytesIO(PDF_BYTES), filename="询价单.pdf") if with_evidence else None
+            created = rent_services.record_quote(
+                {"quoted_on": quoted_on or date.today(), "source": "agency", "source_name": "太原链家",
+                 "location": "晋阳街", "space_type": space_type, "price_fen": price_fen, "notes": ""},
+                upload=upload, by=owner)
+            db.session.commit()
+            return created.id
+
+    def policy(self, base_ref):
+        """The base's preferential policy with its document; returns its id."""
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            created = rent_services.save_policy(
+                {"title": "入驻企业房租优惠办法", "document_number": "晋阳创发〔2025〕3号", "issuing_unit": "运营单位",
+                 "issued_on": date(2025, 1, 10), "kinds": ["incubation_workstations"], "summary": "",
+                 "is_posted": True},
+                upload=FileStorage(stream=BytesIO(PDF_BYTES), filename="优惠办法.pdf"), by=owner)
+            db.session.commit()
+            return created.id
+
+    def lease(self, base_ref, company_id, **overrides):
+        """A lease of the company (office, 100 m², 30 yuan per m² per month by default); returns its id."""
+        values = {"space_type": "office", "units": f"L-{self._next()}", "area_m2": Decimal("100.00"), "seats": None,
+                  "starts_on": date(2025, 1, 1), "ends_on": date(2027, 12, 31), "list_rent_fen": 4000,
+                  "actual_rent_fen": 3000, "free_months": 0, "discounted_months": 0, "discounted_rent_fen": None,
+                  "deposit_fen": 0, "notes": ""}
+        values.update(overrides)
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            created = rent_services.create_lease(db.session.get(TenantCompany, company_id), values, by=owner)
             db.session.commit()
             return created.id
 

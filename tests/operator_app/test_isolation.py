@@ -17,7 +17,10 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "tenants.company_edit", "tenants.milestone_create", "tenants.milestone_delete",
                "tenants.document_upload", "tenants.document_download", "tenants.document_delete",
                "tenants.company_review", "tenants.company_move_in", "tenants.company_exit", "tenants.contact_invite",
-               "tenants.my_company", "tenants.rules_edit", "tenants.company_import", "tenants.import_template"}
+               "tenants.my_company", "tenants.rules_edit", "tenants.company_import", "tenants.import_template",
+               "tenants.rent_compliance", "tenants.rent_export", "tenants.quote_create", "tenants.quote_delete",
+               "tenants.quote_evidence", "tenants.policy_edit", "tenants.policy_document", "tenants.rent_settings",
+               "tenants.lease_create", "tenants.lease_edit", "tenants.lease_delete"}
 # Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
 PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done"}
 
@@ -48,7 +51,9 @@ def two_bases(factory):
     factory.company(base_a, name="阿尔法公司")
     ids = {"invitation_id": invitation_id, "company_id": company_id,
            "milestone_id": factory.milestone(base_b, company_id),
-           "document_id": factory.document(base_b, company_id)}
+           "document_id": factory.document(base_b, company_id),
+           "quote_id": factory.quote(base_b), "policy_id": factory.policy(base_b),
+           "lease_id": factory.lease(base_b, company_id)}
     return base_a, base_b, ids
 
 
@@ -88,6 +93,11 @@ def _base_b_untouched(app, base_b, ids):
         assert db.session.get(Milestone, ids["milestone_id"]).deleted_at is None
         assert db.session.get(CompanyDocument, ids["document_id"]).deleted_at is None
         assert db.session.scalar(select(func.count(TenantCompany.id)).where(TenantCompany.base_id == base_b.id)) == 1
+        from tenants.models import Lease, MarketQuote
+
+        assert db.session.get(MarketQuote, ids["quote_id"]).deleted_at is None
+        lease = db.session.get(Lease, ids["lease_id"])
+        assert lease.deleted_at is None and lease.actual_rent_fen == 3000
 
 
 @pytest.mark.parametrize("role", ROLES + ("owner",))

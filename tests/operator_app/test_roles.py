@@ -33,6 +33,19 @@ EXPECTED = {
     "tenants.rules_edit": {M},
     "tenants.company_import": EDITORS,
     "tenants.import_template": EDITORS,
+    # Rent: staff keep quotes and leases, everyone on the team reads the check; the policy and settings are
+    # the manager's.
+    "tenants.rent_compliance": STAFF,
+    "tenants.rent_export": STAFF,
+    "tenants.quote_create": EDITORS,
+    "tenants.quote_delete": EDITORS,
+    "tenants.quote_evidence": STAFF,
+    "tenants.policy_edit": {M},
+    "tenants.policy_document": STAFF,
+    "tenants.rent_settings": {M},
+    "tenants.lease_create": EDITORS,
+    "tenants.lease_edit": EDITORS,
+    "tenants.lease_delete": EDITORS,
 }
 
 
@@ -49,12 +62,15 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
     company_id = factory.company(base)
     factory.link_tenant(base, company_id)
     ids = {"base_slug": base.slug, "invitation_id": invitation_id, "company_id": company_id,
-           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id)}
+           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
+           "quote_id": factory.quote(base), "policy_id": factory.policy(base),
+           "lease_id": factory.lease(base, company_id)}
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint not in EXPECTED:
-            continue
+    # Pages first, then the actions (which may withdraw or delete the records the pages show).
+    rules = sorted((rule for rule in app.url_map.iter_rules() if rule.endpoint in EXPECTED),
+                   key=lambda rule: "GET" not in rule.methods)
+    for rule in rules:
         path = rule.build({key: value for key, value in ids.items() if key in rule.arguments})[1]
         method = "GET" if "GET" in rule.methods else "POST"
         response = browser.client.open(path, method=method, data={"csrf_token": token})
