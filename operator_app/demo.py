@@ -1,5 +1,5 @@
 """The demo operator and base that ``make run`` loads into an empty database."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .accounts import constants as c
@@ -108,8 +108,40 @@ def _load_demo_tenants(base, owner):
     tenant_services.record_exit(graduate, reason="graduation", exit_on=date(2025, 6, 30), today=date.today(),
                                 keys_returned=True, rent_settled=True, deposit_settled=True, notes="迁入自有厂房",
                                 by=owner)
+    _load_demo_rent(base, owner, companies)
     tenant_services.create_company({
         "name": "太原数智财税服务有限公司", "uscc": "91140100MA0T4X6U2" + uscc.calc_check_digit("91140100MA0T4X6U2"),
         "industry": "L", "contact_name": "刘洋", "contact_phone": "13603510009",
         "main_business": "小微企业代理记账与财税咨询"}, status="applicant", by=owner)
     return companies
+
+
+def _load_demo_rent(base, owner, companies):
+    """Market quotes, the preferential policy and a lease for every demo company."""
+    from tenants import rent_services
+
+    today = date.today()
+    for days, source, name, space, price in ((40, "agency", "太原链家晋源门店", "office", 4800),
+                                             (95, "nearby_park", "晋阳科技园", "office", 5200),
+                                             (60, "listing", "58 同城挂牌", "workstation", 65000),
+                                             (420, "agency", "太原我爱我家", "office", 6500)):
+        rent_services.record_quote({"quoted_on": today - timedelta(days=days), "source": source,
+                                    "source_name": name, "location": "晋源区", "space_type": space,
+                                    "price_fen": price, "notes": ""}, by=owner)
+    rent_services.save_policy({"title": "晋阳小微企业双创基地入驻企业房租优惠办法", "document_number": "晋阳创发〔2025〕3号",
+                               "issuing_unit": "太原晋阳创业服务有限公司", "issued_on": date(2025, 1, 10),
+                               "kinds": ["time_limited", "incubation_workstations"],
+                               "summary": "孵化区工位企业首年租金五折；成长区企业按挂牌价八折。", "is_posted": True}, by=owner)
+    for index, company in enumerate(companies):
+        workstation = company.is_workstation
+        start = max(company.moved_in_on, today - timedelta(days=700))
+        rent_services.create_lease(company, {
+            "space_type": "workstation" if workstation else "office", "units": company.unit,
+            "area_m2": None if workstation else company.area_m2,
+            "seats": company.workstation_count if workstation else None,
+            "starts_on": start, "ends_on": start + timedelta(days=3 * 365 - 1) if index != 2
+            else today + timedelta(days=45),
+            "list_rent_fen": 60000 if workstation else 4200, "actual_rent_fen": 30000 if workstation else 3400,
+            "free_months": 8 if index == 5 else (2 if workstation else 0), "discounted_months": 0,
+            "discounted_rent_fen": None, "deposit_fen": 0 if workstation else 3400 * 3 * int(company.area_m2),
+            "notes": ""}, by=owner)
