@@ -250,8 +250,11 @@ class PreferentialPolicy(BaseOwnedMixin, db.Model):
     file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     file = relationship("StoredFile")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class Lease(BaseOwnedMixin, db.Model):
@@ -288,6 +291,12 @@ class Lease(BaseOwnedMixin, db.Model):
     @property
     def space_label(self):
         return c.SPACE_TYPES.get(self.space_type, self.space_type)
+
+    @property
+    def effective_end(self):
+        """The lease's last day: its end, or the day its company left if that came first."""
+        left = self.company.moved_out_on if self.company is not None else None
+        return min(self.ends_on, left) if left else self.ends_on
 
     @property
     def quantity(self):

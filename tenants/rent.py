@@ -6,7 +6,8 @@ Method (shown on the compliance page):
   free months count as zero, discounted months at their rent, the other months at the actual rent.
 - The market reference of a space type is the mean of its market quotes that are not older than the
   base's maximum quote age.
-- A lease's discount is 1 − effective rent ÷ market reference.
+- A lease's discount is 1 − effective rent ÷ market reference. A lease runs from its start to its end, or
+  to the day its company left, whichever is earlier.
 - The overall discount is 1 − Σ(effective rent × size) ÷ Σ(market reference × size) over the leases active
   today that can be checked, the size being m² for offices and seats for workstations: every lease
   weighs by its area (or seats) at market price.
@@ -14,7 +15,7 @@ Method (shown on the compliance page):
 """
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from . import constants as c
@@ -46,6 +47,19 @@ def effective_rent(lease):
     full = total - free - discounted
     paid = discounted * (lease.discounted_rent_fen or 0) + full * lease.actual_rent_fen
     return Fraction(paid, total)
+
+
+def zero_rent_months(lease):
+    """Months of the term charged nothing: free months, discounted months at zero, or all of a rent of zero."""
+    total = lease_months(lease.starts_on, lease.ends_on)
+    free = min(lease.free_months or 0, total)
+    discounted = min(lease.discounted_months or 0, total - free)
+    zero = free
+    if discounted and not lease.discounted_rent_fen:
+        zero += discounted
+    if not lease.actual_rent_fen:
+        zero += total - free - discounted
+    return zero
 
 
 def quote_counts(quote, today, max_age_months):
@@ -97,11 +111,13 @@ class Compliance:
 
     @property
     def unchecked(self):
-        return [row for row in self.rows if row.discount is None]
+        """Leases running today that cannot be checked (no market quote for their space type counts)."""
+        return [row for row in self.rows if row.active and row.discount is None]
 
     @property
     def long_free_rent(self):
-        return [row for row in self.rows if row.long_free_rent]
+        """Leases running today with more months at zero rent than the base's warning allows."""
+        return [row for row in self.rows if row.active and row.long_free_rent]
 
 
 def check_lease(lease, references, today, free_rent_warning_months):
@@ -109,8 +125,8 @@ def check_lease(lease, references, today, free_rent_warning_months):
     effective = effective_rent(lease)
     discount = None if not reference else 1 - effective / reference
     return LeaseCheck(lease, effective, reference, discount,
-                      active=lease.starts_on <= today <= lease.ends_on,
-                      long_free_rent=(lease.free_months or 0) > free_rent_warning_months)
+                      active=lease.starts_on <= today <= lease.effective_end,
+                      long_free_rent=zero_rent_months(lease) > free_rent_warning_months)
 
 
 def compliance(leases, quotes, *, today, threshold_percent, max_age_months, free_rent_warning_months):
@@ -129,11 +145,12 @@ def compliance(leases, quotes, *, today, threshold_percent, max_age_months, free
 
 
 def percent(fraction):
-    """A fraction as a percentage with two decimals (half up), for display and export."""
+    """A fraction as a percentage with two decimals, rounded down: a discount shown as 20.00% is at least
+    20%, so the figure never contradicts the status beside it."""
     if fraction is None:
         return None
     value = Decimal(fraction.numerator) * 100 / Decimal(fraction.denominator)
-    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
 
 
 def yuan(fen):

@@ -8,7 +8,7 @@ from . import constants as c
 from . import rent
 
 
-def compliance_xlsx(base, result, quotes, policy):
+def compliance_xlsx(base, result, quotes, policy, rules):
     """The compliance sheet of ``result`` (a rent.Compliance) as xlsx bytes; user text is always plain text."""
     output = BytesIO()
     workbook = xlsxwriter.Workbook(output, {"in_memory": True, "strings_to_formulas": False,
@@ -73,6 +73,27 @@ def compliance_xlsx(base, result, quotes, policy):
         quotes_sheet.write_number(index, 5, float(rent.yuan(quote.price_fen)), money)
         quotes_sheet.write_string(index, 6, _("No") if id(quote) in expired else _("Yes"))
     quotes_sheet.set_column(0, 6, 16)
+
+    method_sheet = workbook.add_worksheet(_("Method"))
+    settings = [(_("Required overall discount (%)"), rules.discount_threshold_percent),
+                (_("A market quote counts for (months)"), rules.quote_max_age_months),
+                (_("Flag free rent longer than (months)"), rules.free_rent_warning_months)]
+    for index, (label, value) in enumerate(settings):
+        method_sheet.write_string(index, 0, str(label), bold)
+        method_sheet.write_number(index, 1, value)
+    method_lines = [
+        _("Effective rent: what a lease charges per m² (or per seat) per month averaged over its whole term: free "
+          "months count as zero, discounted months at their rent."),
+        _("Market reference: the mean of the market quotes of the same space type that are not older than "
+          "%(m)d months.", m=rules.quote_max_age_months),
+        _("Discount of a lease: 1 − effective rent ÷ market reference."),
+        _("Overall discount: 1 − Σ(effective rent × size) ÷ Σ(market reference × size) over the leases running "
+          "today that can be checked; size is m² for rooms and seats for workstations, so every lease weighs by "
+          "its area (or seats) at market price."),
+    ]
+    for index, line in enumerate(method_lines, start=len(settings) + 1):
+        method_sheet.write_string(index, 0, line)
+    method_sheet.set_column(0, 0, 110)
 
     policy_sheet = workbook.add_worksheet(_("Preferential policy"))
     if policy is None:

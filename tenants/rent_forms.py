@@ -12,6 +12,7 @@ from operator_app.forms import AppForm, FiniteDecimalField, sensible_date
 from . import constants as c
 from . import rent
 from .forms import choices
+from .models import unit_set
 
 MAX_YUAN = 1_000_000  # per m² or per seat per month: far above any real rent
 
@@ -37,6 +38,8 @@ def date_field(label):
 
 
 class QuoteForm(AppForm):
+    """A market quote. ``today`` (the base's day) bounds its date: a quote from the future never expires."""
+
     quoted_on = date_field(_l("Date of the quote"))
     source = SelectField(_l("Source"), choices=choices(c.QUOTE_SOURCES), validators=[required()])
     source_name = StringField(_l("Agency, listing or park"), validators=[required(), Length(max=120)])
@@ -45,6 +48,14 @@ class QuoteForm(AppForm):
     price_yuan = money(_l("Market rent (yuan per m² or per seat per month)"))
     notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
     evidence = FileField(_l("Evidence (PDF or image: screenshot, quote sheet)"))
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate_quoted_on(self, field):
+        if self.today is not None and field.data and field.data > self.today:
+            raise ValidationError(_l("A quote cannot be dated in the future."))
 
     def quote_values(self):
         return {"quoted_on": self.quoted_on.data, "source": self.source.data, "source_name": self.source_name.data,
@@ -76,7 +87,8 @@ class LeaseForm(AppForm):
     units = StringField(_l("Rooms or workstations"), validators=[required(), Length(max=200)],
                         description=_l("Numbers separated by commas, e.g. 2-W12, 2-W13."))
     area_m2 = FiniteDecimalField(_l("Area (m²)"), places=2, validators=[
-        Optional(), NumberRange(min=Decimal("0.01"), max=1_000_000, message=_l("Enter an area above 0 m²."))])
+        Optional(), NumberRange(min=Decimal("0.01"), max=1_000_000,
+                                message=_l("Enter an area above 0 and at most 1,000,000 m²."))])
     seats = IntegerField(_l("Seats"), validators=[
         Optional(), NumberRange(min=1, max=500, message=_l("Enter a whole number from 1 to 500."))])
     starts_on = date_field(_l("Starts"))
@@ -97,6 +109,8 @@ class LeaseForm(AppForm):
         if not ok:
             return False
         problems = {}
+        if not unit_set(self.units.data):
+            problems["units"] = _l("Enter the room or workstation numbers.")
         if self.space_type.data == c.SPACE_OFFICE and not self.area_m2.data:
             problems["area_m2"] = _l("Enter the area of the rooms leased.")
         if self.space_type.data == c.SPACE_WORKSTATION and not self.seats.data:
@@ -123,7 +137,7 @@ class LeaseForm(AppForm):
     def lease_values(self):
         office = self.space_type.data == c.SPACE_OFFICE
         return {"space_type": self.space_type.data, "units": self.units.data.strip(),
-                "area_m2": self.area_m2.data.quantize(Decimal("0.01")) if office else None,
+                "area_m2": self.area_m2.data.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if office else None,
                 "seats": None if office else self.seats.data, "starts_on": self.starts_on.data,
                 "ends_on": self.ends_on.data, "list_rent_fen": to_fen(self.list_rent_yuan.data),
                 "actual_rent_fen": to_fen(self.actual_rent_yuan.data), "free_months": self.free_months.data or 0,

@@ -78,13 +78,15 @@ def all_leases():
 
 
 def overlapping_leases(units, starts_on, ends_on, exclude_id=None):
-    """Other leases of the base that hold one of ``units`` for part of the same period."""
+    """Other leases of the base that hold one of ``units`` for part of the same period (a lease stops holding
+    its units when its company leaves)."""
     wanted = unit_set(units)
     statement = select(Lease).where(Lease.deleted_at.is_(None), Lease.starts_on <= ends_on,
                                     Lease.ends_on >= starts_on)
     if exclude_id is not None:
         statement = statement.where(Lease.id != exclude_id)
-    return [lease for lease in db.session.scalars(statement) if lease.unit_set() & wanted]
+    return [lease for lease in db.session.scalars(statement)
+            if lease.effective_end >= starts_on and lease.unit_set() & wanted]
 
 
 def create_lease(company, values, *, by):

@@ -13,6 +13,7 @@ from operator_app.scoping import STAFF_ROLES, roles_required
 from operator_app.storage import UploadError, send_stored
 from operator_app.timeutil import today_in
 
+from . import constants as c
 from . import rent, rent_services
 from .models import Lease, MarketQuote, PreferentialPolicy, unit_set
 from .rent_forms import LeaseForm, PolicyForm, QuoteForm, RentSettingsForm
@@ -43,7 +44,7 @@ def rent_export():
     from .rent_exports import compliance_xlsx
 
     result = _compliance()
-    data = compliance_xlsx(g.base, result, rent_services.quotes(), rent_services.current_policy())
+    data = compliance_xlsx(g.base, result, rent_services.quotes(), rent_services.current_policy(), rules_of(g.base))
     filename = f"{g.base.slug}-rent-discount-{today_in(g.base.timezone).isoformat()}.xlsx"
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
 
@@ -52,7 +53,7 @@ def rent_export():
 @roles_required(*EDITORS)
 def quote_create():
     """Record a market quote with its evidence."""
-    form = QuoteForm()
+    form = QuoteForm(today=today_in(g.base.timezone))
     if form.validate_on_submit():
         try:
             rent_services.record_quote(form.quote_values(), upload=request.files.get("evidence"), by=g.user)
@@ -138,10 +139,11 @@ def rent_settings():
 
 def _lease_page(company, form, lease=None, status=200):
     result = _compliance()
-    references = {space: ref.price for space, ref in result.references.items()}
+    # The exact reference (not rounded to the fen) so the live preview agrees with the check.
+    references = {space: repr(float(ref.price / 100)) if ref.price else "" for space, ref in
+                  result.references.items()}
     return render_template("tenants/lease.html", company=company, form=form, lease=lease,
-                           references={space: str(rent.yuan(price)) if price else "" for space, price in
-                                       references.items()}), status
+                           references=references), status
 
 
 def _save_lease(company, form, lease=None):
@@ -167,6 +169,9 @@ def _save_lease(company, form, lease=None):
 def lease_create(company_id):
     """Give the company a lease; the page shows the market reference and the discount as the rent is typed."""
     company = _company_or_404(company_id)
+    if company.status not in c.ACTIVE_STATUSES:
+        flash(_("A company that is %(status)s has no lease to record.", status=company.status_label), "warning")
+        return redirect(url_for("tenants.company_detail", company_id=company.id))
     form = LeaseForm(space_type="workstation" if company.is_workstation else "office", units=company.unit,
                      area_m2=company.area_m2, seats=company.workstation_count)
     if form.validate_on_submit():

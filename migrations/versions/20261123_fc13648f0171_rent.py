@@ -79,6 +79,7 @@ def upgrade():
     sa.Column('file_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('base_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['base_id'], ['bases.id'], name=op.f('fk_preferential_policies_base_id_bases'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['file_id'], ['stored_files.id'], name=op.f('fk_preferential_policies_file_id_stored_files')),

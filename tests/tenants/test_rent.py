@@ -38,6 +38,10 @@ class L:  # a lease as the computation sees it
     def quantity(self):
         return self.area_m2 if self.space_type == "office" else Decimal(self.seats)
 
+    @property
+    def effective_end(self):
+        return self.ends_on
+
 
 @dataclass
 class Q:
@@ -61,11 +65,12 @@ def check(leases, quotes, threshold=20, max_age=12, free_warning=6):
 
 def test_mixed_rooms_and_workstations_weigh_by_size_at_market_price():
     # Rooms: 100 m² at 30 yuan vs market 50 → 40%. Workstations: 4 seats at 400 vs market 500 → 20%.
-    # Overall: 1 − (30×100 + 400×4) ÷ (50×100 + 500×4) = 1 − 4,600 ÷ 7,000 = 12/35 = 34.29%.
+    # Overall: 1 − (30×100 + 400×4) ÷ (50×100 + 500×4) = 1 − 4,600 ÷ 7,000 = 12/35 = 34.2857…%, shown 34.28%
+    # (rounded down, so a figure shown never overstates the discount).
     result = check([office(3000), seats(40000, 4)], [Q("office", 5000), Q("workstation", 50000)])
     assert [row.discount for row in result.rows] == [Fraction(2, 5), Fraction(1, 5)]
     assert result.overall == Fraction(12, 35)
-    assert rent.percent(result.overall) == Decimal("34.29") and result.status == "met"
+    assert rent.percent(result.overall) == Decimal("34.28") and result.status == "met"
 
 
 def test_free_and_discounted_months_lower_the_effective_rent():
@@ -75,10 +80,14 @@ def test_free_and_discounted_months_lower_the_effective_rent():
     stepped = office(4000, free_months=2, discounted_months=4, discounted_rent_fen=2000)
     result = check([free, stepped], [Q("office", 5000)])
     assert result.rows[0].effective == 3000 and result.rows[0].discount == Fraction(2, 5)
-    assert result.rows[1].effective == Fraction(8000, 3) and rent.percent(result.rows[1].discount) == Decimal("46.67")
+    assert result.rows[1].effective == Fraction(8000, 3) and rent.percent(result.rows[1].discount) == Decimal("46.66")
     assert not result.rows[0].long_free_rent
     longer = check([office(4000, free_months=7)], [Q("office", 5000)])
     assert longer.rows[0].long_free_rent and len(longer.long_free_rent) == 1
+    # Months at zero rent count too, however they are written.
+    assert check([office(0)], [Q("office", 5000)]).rows[0].long_free_rent
+    assert check([office(4000, free_months=3, discounted_months=4, discounted_rent_fen=0)],
+                 [Q("office", 5000)]).rows[0].long_free_rent
 
 
 def test_expired_quotes_stop_counting_and_a_lease_without_a_reference_cannot_be_checked():
@@ -95,7 +104,10 @@ def test_expired_quotes_stop_counting_and_a_lease_without_a_reference_cannot_be_
 
 def test_exactly_twenty_percent_is_met_and_a_fen_less_is_not():
     assert check([office(4000)], [Q("office", 5000)]).status == "met"
-    assert check([office(4001)], [Q("office", 5000)]).status == "not_met"
+    below = check([office(4001)], [Q("office", 5000)])
+    assert below.status == "not_met" and rent.percent(below.overall) == Decimal("19.98")
+    # 19.999…% never shows as 20.00% beside "not met".
+    assert rent.percent(Fraction(19999, 100000)) == Decimal("19.99")
     assert check([office(4001)], [Q("office", 5000)], threshold=19).status == "met"
 
 
@@ -134,7 +146,7 @@ def test_staff_give_a_tenant_a_lease_and_see_it_against_the_market(app, factory,
     browser.login(base.users["staff"])
     page = f"/b/{base.slug}/tenants/{company}/leases/new"
     form_page = browser.get(page).get_data(as_text=True)
-    assert 'data-office="50.00"' in form_page and 'data-workstation=""' in form_page
+    assert 'data-office="50.0"' in form_page and 'data-workstation=""' in form_page
     assert browser.post(page, LEASE).status_code == 302
     [lease] = _leases(app, base)
     assert (lease.area_m2, lease.list_rent_fen, lease.actual_rent_fen, lease.deposit_fen) == (
@@ -149,6 +161,7 @@ def test_staff_give_a_tenant_a_lease_and_see_it_against_the_market(app, factory,
     ({"ends_on": "2025-12-31"}, "ends_on", "租赁截止日期必须晚于起始日期"),
     ({"actual_rent_yuan": "50"}, "actual_rent_yuan", "实际租金高于挂牌租金"),
     ({"area_m2": "0"}, "area_m2", "大于 0"),
+    ({"area_m2": "2000000"}, "area_m2", "不超过 1,000,000"),
     ({"area_m2": ""}, "area_m2", "请填写租赁房间的面积"),
     ({"space_type": "workstation", "seats": ""}, "seats", "请填写租赁的工位数"),
     ({"free_months": "30", "discounted_months": "10", "discounted_rent_yuan": "10"}, "discounted_months", "36 个月"),
@@ -246,7 +259,7 @@ def test_the_export_matches_the_page(app, factory, browser):
     shown = re.findall(r'data-discount>([\d.]+)%', page)
     overall = re.search(r'data-figure="overall">([\d.]+)%', page).group(1)
     sheet = openpyxl.load_workbook(BytesIO(browser.get(f"/b/{base.slug}/tenants/rent/export.xlsx").data)).worksheets[0]
-    assert f"{sheet['B2'].value:.2f}" == overall == "34.29"
+    assert f"{sheet['B2'].value:.2f}" == overall == "34.28"
     exported = {row[0]: f"{row[13]:.2f}" for row in sheet.iter_rows(min_row=7, values_only=True)}
     assert exported == {"甲公司": "40.00", "乙公司": "20.00"} and sorted(exported.values()) == sorted(shown)
 
@@ -261,3 +274,38 @@ def test_leases_ending_soon_are_on_the_dashboard(app, factory, browser):
     dashboard = browser.get(f"/b/{base.slug}/").get_data(as_text=True)
     ending = dashboard[dashboard.index('id="leases-ending"'):]
     assert "快到期公司" in ending and "远期公司" not in ending
+
+
+def test_an_exited_companys_lease_stops_counting_and_frees_its_units(app, factory, browser):
+    base = factory.base("alpha")
+    leaving, arriving = factory.company(base, n=1, name="甲公司"), factory.company(base, n=2, name="乙公司")
+    factory.quote(base, price_fen=5000)
+    today = today_in("Asia/Shanghai")
+    factory.lease(base, leaving, units="R1", actual_rent_fen=1000, starts_on=today - timedelta(days=200),
+                  ends_on=today + timedelta(days=500))
+    browser.login(base.users["staff"])
+    browser.post(f"/b/{base.slug}/tenants/{leaving}/exit", {"reason": "voluntary",
+                                                            "exit_on": (today - timedelta(days=1)).isoformat()})
+    page = browser.get(f"/b/{base.slug}/tenants/rent").get_data(as_text=True)
+    assert 'data-status="unknown"' in page and "当前未生效" in page
+    moving_in = {**LEASE, "units": "R1", "starts_on": today.isoformat(),
+                 "ends_on": (today + timedelta(days=365)).isoformat()}
+    assert browser.post(f"/b/{base.slug}/tenants/{arriving}/leases/new", moving_in).status_code == 302
+    refused = browser.get(f"/b/{base.slug}/tenants/{leaving}/leases/new", follow_redirects=True)
+    assert "没有可登记的租约" in refused.get_data(as_text=True)
+
+
+def test_a_future_quote_and_units_made_of_separators_are_refused(app, factory, browser):
+    base = factory.base("alpha")
+    company = factory.company(base)
+    browser.login(base.users["staff"])
+    rent_page = f"/b/{base.slug}/tenants/rent"
+    future = browser.post(f"/b/{base.slug}/tenants/rent/quotes", {
+        "quoted_on": (today_in("Asia/Shanghai") + timedelta(days=1)).isoformat(), "source": "agency",
+        "source_name": "太原链家", "space_type": "office", "price_yuan": "50"}, form_page=rent_page)
+    assert field_errors(future)["quoted_on"] == ["询价日期不能晚于今天。"]
+    nothing = browser.post(f"/b/{base.slug}/tenants/{company}/leases/new", {**LEASE, "units": " ，、 "})
+    assert field_errors(nothing)["units"] == ["请填写房间号或工位号。"]
+    with app.app_context(), unscoped("test counts"):
+        assert db.session.scalar(select(func.count(MarketQuote.id))) == 0
+    assert _leases(app, base) == []
