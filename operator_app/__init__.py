@@ -49,6 +49,7 @@ def register_extensions(app):
 
 def register_blueprints(app):
     """Mount each package's blueprint; base-scoped ones live under /b/<base_slug>/."""
+    from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .bases.views import bp as bases_bp
     from .operators.views import bp as operators_bp
@@ -58,6 +59,7 @@ def register_blueprints(app):
     from .scoping import add_base_slug
 
     app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(operators_bp)
     app.register_blueprint(bases_bp)
     app.register_blueprint(tenants_bp)

@@ -27,3 +27,24 @@ def register(app):
         click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
         for email, name, role, _ in DEMO_USERS:
             click.echo(f"  {role:8} {name}  {email}")
+
+
+    @app.cli.group()
+    def users():
+        """User accounts."""
+
+    @users.command("make-admin")
+    @click.argument("email")
+    def make_admin(email):
+        """Make the account with EMAIL a platform admin (it can then enter working-day calendars)."""
+        from sqlalchemy import select
+
+        from .accounts.models import User
+        from .accounts.services import normalise_email
+
+        user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+        if user is None:
+            raise click.ClickException(f"No account with the email {email}.")
+        user.is_platform_admin = True
+        db.session.commit()
+        click.echo(f"{user.name} <{user.email}> is now a platform admin.")

@@ -5,3 +5,4 @@ from tenants.models import (AdmissionDecision, BaseRules, CompanyDocument, ExitR
 from .accounts.models import Base, Invitation, Membership, Operator, User, UserSession, Zone  # noqa: F401
 from .audit import AuditEntry  # noqa: F401
 from .storage import StoredFile  # noqa: F401
+from .workcalendar import CalendarYear  # noqa: F401

@@ -11,7 +11,7 @@ from werkzeug.exceptions import NotFound
 # Every endpoint of the app, classified. A new route that is not listed here fails test_every_route_is_classified.
 PUBLIC = {"auth.home", "auth.login", "auth.signup", "auth.accept_invite", "auth.set_language",
           "static", "bootstrap.static"}
-ACCOUNT = {"auth.logout", "auth.change_password", "operators.bases", "operators.base_create"}
+ACCOUNT = {"auth.logout", "auth.change_password", "operators.bases", "operators.base_create", "admin.calendar"}
 BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invitation_revoke", "bases.audit_log",
                "tenants.company_list", "tenants.company_export", "tenants.company_create", "tenants.company_detail",
                "tenants.company_edit", "tenants.milestone_create", "tenants.milestone_delete",
