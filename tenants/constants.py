@@ -115,3 +115,8 @@ DEFAULT_QUOTE_MAX_AGE_MONTHS = 12
 DEFAULT_FREE_RENT_WARNING_MONTHS = 6
 #: Leases ending within this many days are listed on the dashboard.
 LEASE_ENDING_SOON_DAYS = 60
+
+# --- Workstation attendance --------------------------------------------------------------------------------
+#: 001 "8个有" §8: 基地内的工位初创企业人员每周平均要有4天以上在基地内办公. A base setting.
+DEFAULT_ATTENDANCE_DAYS = 4
+ATTENDANCE_QR, ATTENDANCE_STAFF, ATTENDANCE_IMPORT = "qr", "staff", "import"

@@ -199,6 +199,9 @@ class BaseRules(BaseOwnedMixin, db.Model):
         Integer, default=c.DEFAULT_QUOTE_MAX_AGE_MONTHS, server_default=str(c.DEFAULT_QUOTE_MAX_AGE_MONTHS))
     free_rent_warning_months: Mapped[int] = mapped_column(
         Integer, default=c.DEFAULT_FREE_RENT_WARNING_MONTHS, server_default=str(c.DEFAULT_FREE_RENT_WARNING_MONTHS))
+    # 001 §8: workstation staff on site on average at least this many days a week.
+    attendance_days: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_ATTENDANCE_DAYS, server_default=str(c.DEFAULT_ATTENDANCE_DAYS))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
@@ -312,3 +315,56 @@ def unit_set(units):
     import re
 
     return {part.strip().upper() for part in re.split(r"[,，、;；\s]+", units or "") if part.strip()}
+
+
+class WorkstationPerson(BaseOwnedMixin, db.Model):
+    """A person who works at a workstation company's desks; deactivated people keep their history."""
+
+    __tablename__ = "workstation_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str] = mapped_column(String(20))
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    pin_version: Mapped[int] = mapped_column(Integer, default=1)  # a new PIN forgets remembered phones
+    active_from: Mapped[date] = mapped_column(Date)
+    deactivated_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    company: Mapped[TenantCompany] = relationship()
+
+    @property
+    def is_active(self):
+        return self.deactivated_on is None
+
+
+class CheckInPoint(BaseOwnedMixin, db.Model):
+    """An entrance or area where people check in by scanning its QR code, which changes every day."""
+
+    __tablename__ = "checkin_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    secret: Mapped[str] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Attendance(BaseOwnedMixin, db.Model):
+    """One person's presence on one day: by QR check-in, entered by staff, or imported from a sheet."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("person_id", "present_on"),
+                      Index("ix_attendance_company_present_on", "company_id", "present_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("workstation_people.id"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"))
+    present_on: Mapped[date] = mapped_column(Date)
+    is_present: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(10))
+    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_points.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

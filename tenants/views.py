@@ -431,9 +431,11 @@ STATUS_COLOURS = {c.STATUS_APPLICANT: "warning", c.STATUS_ADMITTED: "info", c.ST
 
 @bp.app_context_processor
 def _tenant_labels():
-    from . import rent
+    from datetime import timedelta
 
-    return {"zone_labels": ac.ZONE_LABELS, "status_colours": STATUS_COLOURS, "industries": c.INDUSTRIES,
+    from . import attendance, rent
+
+    return {"days_figure": attendance.days_figure, "timedelta": timedelta,"zone_labels": ac.ZONE_LABELS, "status_colours": STATUS_COLOURS, "industries": c.INDUSTRIES,
             "document_kinds": c.DOCUMENT_KINDS, "space_units": c.SPACE_UNITS, "policy_kinds": c.POLICY_KINDS,
             "rent_percent": rent.percent, "rent_yuan": rent.yuan}
 
@@ -445,4 +447,4 @@ def _occupancy_context(base):
 register_panel("tenants/_occupancy_panel.html", _occupancy_context, STAFF_ROLES, order=10)
 
 
-from . import rent_views  # noqa: E402,F401  (its routes are on this blueprint)
+from . import attendance_views, rent_views  # noqa: E402,F401  (their routes are on this blueprint)

@@ -15,7 +15,7 @@ from operator_app.accounts.models import Base, Membership, User
 from operator_app.db import scoped_to
 from operator_app.extensions import db
 from stdnum.cn import uscc
-from tenants import rent_services
+from tenants import attendance_services, rent_services
 from tenants import services as tenant_services
 from tenants.models import TenantCompany
 
@@ -163,6 +163,24 @@ class Factory:
         with self.app.test_request_context(), scoped_to(base_ref.id):
             owner = db.session.get(User, base_ref.owner.id)
             created = rent_services.create_lease(db.session.get(TenantCompany, company_id), values, by=owner)
+            db.session.commit()
+            return created.id
+
+    def person(self, base_ref, company_id, name=None, phone=None, active_from=date(2026, 1, 1)):
+        """A person at the company's workstations; returns (id, PIN)."""
+        n = self._next()
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, base_ref.owner.id)
+            created, pin = attendance_services.register_person(
+                db.session.get(TenantCompany, company_id), name=name or f"工位人员{n}",
+                phone=phone or f"139{n:08d}", today=active_from, by=owner)
+            db.session.commit()
+            return created.id, pin
+
+    def point(self, base_ref, name="一楼大厅"):
+        """A check-in point; returns its id."""
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            created = attendance_services.create_point(name, by=db.session.get(User, base_ref.owner.id))
             db.session.commit()
             return created.id
 

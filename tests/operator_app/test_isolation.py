@@ -20,9 +20,14 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "tenants.my_company", "tenants.rules_edit", "tenants.company_import", "tenants.import_template",
                "tenants.rent_compliance", "tenants.rent_export", "tenants.quote_create", "tenants.quote_delete",
                "tenants.quote_evidence", "tenants.policy_edit", "tenants.policy_document", "tenants.rent_settings",
-               "tenants.lease_create", "tenants.lease_edit", "tenants.lease_delete"}
+               "tenants.lease_create", "tenants.lease_edit", "tenants.lease_delete",
+               "tenants.attendance_month", "tenants.attendance_settings", "tenants.attendance_company",
+               "tenants.attendance_export", "tenants.attendance_import", "tenants.people_manage",
+               "tenants.person_deactivate", "tenants.person_reset_pin", "tenants.points_manage",
+               "tenants.point_show"}
 # Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
-PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done"}
+PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done",
+               "tenants_public.public_checkin"}
 
 ROLES = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT)
 
@@ -53,7 +58,8 @@ def two_bases(factory):
            "milestone_id": factory.milestone(base_b, company_id),
            "document_id": factory.document(base_b, company_id),
            "quote_id": factory.quote(base_b), "policy_id": factory.policy(base_b),
-           "lease_id": factory.lease(base_b, company_id)}
+           "lease_id": factory.lease(base_b, company_id),
+           "person_id": factory.person(base_b, company_id)[0], "point_id": factory.point(base_b)}
     return base_a, base_b, ids
 
 

@@ -46,6 +46,17 @@ EXPECTED = {
     "tenants.lease_create": EDITORS,
     "tenants.lease_edit": EDITORS,
     "tenants.lease_delete": EDITORS,
+    # Attendance: a tenant contact registers its own people and sees its own days; points are the manager's.
+    "tenants.attendance_month": STAFF,
+    "tenants.attendance_settings": {M},
+    "tenants.attendance_company": ALL,
+    "tenants.attendance_export": STAFF,
+    "tenants.attendance_import": EDITORS,
+    "tenants.people_manage": EDITORS | {N},
+    "tenants.person_deactivate": EDITORS | {N},
+    "tenants.person_reset_pin": EDITORS | {N},
+    "tenants.points_manage": {M},
+    "tenants.point_show": STAFF,
 }
 
 
@@ -64,7 +75,8 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
     ids = {"base_slug": base.slug, "invitation_id": invitation_id, "company_id": company_id,
            "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
            "quote_id": factory.quote(base), "policy_id": factory.policy(base),
-           "lease_id": factory.lease(base, company_id)}
+           "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
+           "point_id": factory.point(base)}
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).

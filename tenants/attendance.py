@@ -1,0 +1,106 @@
+"""Workstation attendance: the weekly average of days on site, over China's working days.
+
+Method (shown on the attendance page):
+- Only days up to today count, and for each person only the days they were registered.
+- Weekly average = days on site ÷ working days × 5: the days a person was on site, per five working days.
+  A week with a holiday has fewer working days, so it asks proportionally fewer days on site (a three-day
+  week with three days on site averages 5).
+- A company's average is over all its registered people: Σ days on site ÷ Σ working days × 5.
+- 001 "8个有" §8: 每周平均要有4天以上在基地内办公 — met when the average is at least the base's threshold (4).
+"""
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+
+from operator_app.workcalendar import working_days
+
+
+def month_bounds(year, month):
+    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_month(text, today):
+    """The (year, month) of "YYYY-MM", or today's month for anything else."""
+    try:
+        year, month = (int(part) for part in (text or "").split("-"))
+        if 2000 <= year <= 2100 and 1 <= month <= 12:
+            return year, month
+    except ValueError:
+        pass
+    return today.year, today.month
+
+
+@dataclass
+class PersonMonth:
+    person: object
+    present: set  # dates on site
+    working: list  # the working days this person counts (registered, up to today)
+
+    @property
+    def days_on_site(self):
+        return len(self.present)
+
+    @property
+    def average(self):
+        return Fraction(len(self.present) * 5, len(self.working)) if self.working else None
+
+
+@dataclass
+class CompanyMonth:
+    company: object
+    people: list
+    threshold: int
+
+    @property
+    def average(self):
+        working = sum(len(person.working) for person in self.people)
+        present = sum(len(person.present) for person in self.people)
+        return Fraction(present * 5, working) if working else None
+
+    @property
+    def status(self):
+        average = self.average
+        if average is None:
+            return "unknown"
+        return "met" if average >= self.threshold else "not_met"
+
+
+@dataclass
+class Month:
+    year: int
+    month: int
+    days: list  # every date of the month
+    working: list  # its working days
+    fallback_years: list
+    companies: list = field(default_factory=list)
+
+
+def compute_month(year, month, today, companies, people, present_days, threshold):
+    """The month's attendance. ``people``: {company id: [WorkstationPerson]}; ``present_days``:
+    {person id: set of dates on site}. Future days never count."""
+    first, last = month_bounds(year, month)
+    calendar_days = [first + timedelta(days=n) for n in range(last.day)]
+    counted_until = min(last, today)
+    known = working_days(first, last)
+    result = Month(year, month, calendar_days, known.days, known.fallback_years)
+    for company in companies:
+        rows = []
+        for person in people.get(company.id, []):
+            start = max(first, person.active_from)
+            end = min(counted_until, person.deactivated_on - timedelta(days=1)) if person.deactivated_on \
+                else counted_until
+            person_working = [day for day in known.days if start <= day <= end]
+            present = {day for day in present_days.get(person.id, set()) if first <= day <= counted_until}
+            rows.append(PersonMonth(person, present, person_working))
+        result.companies.append(CompanyMonth(company, rows, threshold))
+    return result
+
+
+def days_figure(fraction):
+    """An average as days with one decimal, rounded down (a figure shown never overstates presence)."""
+    if fraction is None:
+        return None
+    value = Decimal(fraction.numerator) / Decimal(fraction.denominator)
+    return value.quantize(Decimal("0.1"), rounding=ROUND_FLOOR)
