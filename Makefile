@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations run test migrate-check clean
+.PHONY: install translations run test bench messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: translations
 
 test: translations
 	bash scripts/test.sh
+
+# Benchmarks (not part of the test command): timings and SQL counts of the heavy pages.
+bench: translations
+	$(BIN)/python -m benchmarks.attendance_month
 
 # After changing user-facing text: refresh the catalogue, then translate the new entries (Chinese first).
 messages: install

@@ -72,22 +72,37 @@ def workstation_companies():
 
 
 def month_data(base, year, month, today, companies=None):
-    """The month's attendance of ``companies`` (default: every workstation company) in two queries."""
+    """The month's attendance of ``companies`` (default: every workstation company)."""
+    return months_data(base, [(year, month)], today, companies)[0]
+
+
+def months_data(base, months, today, companies=None):
+    """The attendance of several months in two queries in all (people, then every day on site in the span):
+    no query per person or per month."""
     companies = workstation_companies() if companies is None else companies
     ids = [company.id for company in companies]
-    first, last = month_bounds(year, month)
-    people = defaultdict(list)
-    for person in db.session.scalars(select(WorkstationPerson).where(
-            WorkstationPerson.company_id.in_(ids), WorkstationPerson.active_from <= last)
-            .order_by(WorkstationPerson.name)):
-        if person.deactivated_on is None or person.deactivated_on > first:
-            people[person.company_id].append(person)
+    first = min(month_bounds(year, month)[0] for year, month in months)
+    last = max(month_bounds(year, month)[1] for year, month in months)
+    people_rows = db.session.scalars(select(WorkstationPerson).where(
+        WorkstationPerson.company_id.in_(ids), WorkstationPerson.active_from <= last)
+        .order_by(WorkstationPerson.name)).all()
     present = defaultdict(set)
     for person_id, day in db.session.execute(select(Attendance.person_id, Attendance.present_on).where(
             Attendance.company_id.in_(ids), Attendance.present_on >= first, Attendance.present_on <= last,
             Attendance.is_present.is_(True))):
         present[person_id].add(day)
-    return compute_month(year, month, today, companies, people, present, rules_of(base).attendance_days)
+    threshold = rules_of(base).attendance_days
+    result = []
+    for year, month in months:
+        month_first = month_bounds(year, month)[0]
+        month_last = month_bounds(year, month)[1]
+        people = defaultdict(list)
+        for person in people_rows:
+            if person.active_from <= month_last and (person.deactivated_on is None
+                                                     or person.deactivated_on > month_first):
+                people[person.company_id].append(person)
+        result.append(compute_month(year, month, today, companies, people, present, threshold))
+    return result
 
 
 def set_presence(person, day, present, *, source, by, checked_in_at=None, point=None):

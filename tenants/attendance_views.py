@@ -42,22 +42,17 @@ def attendance_month():
     """Every workstation company's average for the month, met or not, and its trend."""
     year, month = _month()
     today = _today()
-    data = services.month_data(g.base, year, month, today)
+    earlier_months = [tuple(int(part) for part in _shift(year, month, back).split("-")) for back in (-2, -1)]
+    *earlier, data = services.months_data(g.base, earlier_months + [(year, month)], today)
     trend = {}
-    for back in (1, 2):
-        previous = date(year, month, 1) - timedelta(days=28 * back)
-        earlier = services.month_data(g.base, previous.year, previous.month, today, data_companies(data))
-        for row in earlier.companies:
-            trend.setdefault(row.company.id, []).insert(0, row.average)
+    for previous in earlier:
+        for row in previous.companies:
+            trend.setdefault(row.company.id, []).append(row.average)
     rules = rules_of(g.base)
     return render_template("tenants/attendance_month.html", data=data, trend=trend, rules=rules,
                            settings_form=AttendanceSettingsForm(formdata=None, obj=rules)
                            if g.role == ac.ROLE_MANAGER else None,
                            previous=_shift(year, month, -1), following=_shift(year, month, 1))
-
-
-def data_companies(data):
-    return [row.company for row in data.companies]
 
 
 def _shift(year, month, by):
