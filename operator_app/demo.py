@@ -109,6 +109,7 @@ def _load_demo_tenants(base, owner):
                                 keys_returned=True, rent_settled=True, deposit_settled=True, notes="迁入自有厂房",
                                 by=owner)
     _load_demo_rent(base, owner, companies)
+    _load_demo_attendance(base, owner, [company for company in companies if company.is_workstation])
     tenant_services.create_company({
         "name": "太原数智财税服务有限公司", "uscc": "91140100MA0T4X6U2" + uscc.calc_check_digit("91140100MA0T4X6U2"),
         "industry": "L", "contact_name": "刘洋", "contact_phone": "13603510009",
@@ -145,3 +146,29 @@ def _load_demo_rent(base, owner, companies):
             "free_months": 8 if index == 5 else (2 if workstation else 0), "discounted_months": 0,
             "discounted_rent_fen": None, "deposit_fen": 0 if workstation else 3400 * 3 * int(company.area_m2),
             "notes": ""}, by=owner)
+
+
+def _load_demo_attendance(base, owner, companies):
+    """A check-in point, two people per workstation company, and their days on site this month and last."""
+    from tenants import attendance_services
+    from tenants.models import WorkstationPerson
+
+    from .timeutil import today_in
+    from .workcalendar import year_rule
+
+    today = today_in(base.timezone)
+    attendance_services.create_point("一楼服务大厅", by=owner)
+    names = iter(("陈晨", "刘洋", "杨帆", "黄磊", "周敏", "吴昊"))
+    start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for index, company in enumerate(companies):
+        for n in range(2):
+            attendance_services.register_person(company, name=next(names), phone=f"1390351{index:02d}{n:02d}",
+                                                today=start, by=owner)
+    for person in db.session.scalars(db.select(WorkstationPerson)):
+        day = start
+        while day <= today:
+            # The design studio comes in less often, so the demo shows one company below the threshold.
+            if year_rule(day.year).is_workday(day) and (person.company.name != "晋阳文创设计工作室"
+                                                         or day.weekday() < 3):
+                attendance_services.set_presence(person, day, True, source="staff", by=owner)
+            day += timedelta(days=1)
