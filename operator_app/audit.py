@@ -113,3 +113,21 @@ def record(action, obj, before=None, after=None, *, user=None, base_id=None, ope
     )
     db.session.add(entry)
     return entry
+
+
+def update(obj, values, fields, *, action, user=None):
+    """Set ``fields`` of ``obj`` from ``values`` (those present) and record what changed, before and after.
+
+    Returns the names of the fields that changed; nothing is recorded when none did.
+    """
+    before = snapshot(obj, fields)
+    for field in fields:
+        if field in values:
+            setattr(obj, field, values[field])
+    after = snapshot(obj, fields)
+    changed = {key for key in after if before[key] != after[key]}
+    if changed:
+        record(action, obj, before={key: before[key] for key in changed},
+               after={key: after[key] for key in changed}, user=user)
+    db.session.flush()
+    return changed

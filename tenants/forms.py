@@ -36,6 +36,20 @@ def _upper_compact(value):
 
 
 DATE = [Optional(), sensible_date]
+def check_uscc(form, field):
+    """A team may have no code; a code must be a valid USCC (normalised in place). True when a code was given."""
+    if not field.data:
+        if not form.is_team.data:
+            raise ValidationError(_l("Enter the unified social credit code, or mark this as a startup team."))
+        return False
+    try:
+        field.data = uscc_module.validate(field.data)
+    except StdnumError:
+        raise ValidationError(_l("This is not a valid unified social credit code (18 characters with a "
+                                 "check character).")) from None
+    return True
+
+
 AREA = [Optional(), NumberRange(min=0, max=1_000_000, message=_l("Enter an area between 0 and 1,000,000 m²."))]
 
 
@@ -97,15 +111,8 @@ class CompanyForm(AppForm):
         return ok
 
     def validate_uscc(self, field):
-        if not field.data:
-            if not self.is_team.data:
-                raise ValidationError(_l("Enter the unified social credit code, or mark this as a startup team."))
+        if not check_uscc(self, field):
             return
-        try:
-            field.data = uscc_module.validate(field.data)
-        except StdnumError:
-            raise ValidationError(_l("This is not a valid unified social credit code (18 characters with a "
-                                     "check character).")) from None
         if services.find_by_uscc(field.data, exclude_id=self.company_id):
             raise ValidationError(_l("A company with this code is already in the base's files."))
 
@@ -161,15 +168,7 @@ class ApplicationForm(CompanyForm):
     def validate_uscc(self, field):
         """Checks the code's form only: whether the base already knows the code is for the review, not for
         an anonymous visitor to learn."""
-        if not field.data:
-            if not self.is_team.data:
-                raise ValidationError(_l("Enter the unified social credit code, or mark this as a startup team."))
-            return
-        try:
-            field.data = uscc_module.validate(field.data)
-        except StdnumError:
-            raise ValidationError(_l("This is not a valid unified social credit code (18 characters with a "
-                                     "check character).")) from None
+        check_uscc(self, field)
 
 
 class MilestoneForm(AppForm):

@@ -98,15 +98,7 @@ def create_lease(company, values, *, by):
 
 
 def update_lease(lease, values, *, by):
-    before = audit.snapshot(lease, LEASE_FIELDS)
-    for field in LEASE_FIELDS:
-        setattr(lease, field, values[field])
-    after = audit.snapshot(lease, LEASE_FIELDS)
-    changed = {key for key in after if before[key] != after[key]}
-    if changed:
-        audit.record("lease.update", lease, before={k: before[k] for k in changed},
-                     after={k: after[k] for k in changed}, user=by)
-    db.session.flush()
+    audit.update(lease, values, LEASE_FIELDS, action="lease.update", user=by)
 
 
 def remove_lease(lease, *, by):
@@ -117,14 +109,7 @@ def remove_lease(lease, *, by):
 
 
 def save_settings(base, values, *, by):
-    rules = rules_of(base)
-    before = audit.snapshot(rules, SETTINGS_FIELDS)
-    for field in SETTINGS_FIELDS:
-        setattr(rules, field, values[field])
-    after = audit.snapshot(rules, SETTINGS_FIELDS)
-    if before != after:
-        audit.record("rent_settings.update", rules, before=before, after=after, user=by)
-    db.session.flush()
+    audit.update(rules_of(base), values, SETTINGS_FIELDS, action="rent_settings.update", user=by)
 
 
 def base_compliance(base, today):

@@ -64,16 +64,7 @@ def create_company(values, *, status, by, via_link=False):
 
 def update_company(company, values, *, by):
     """Apply edited file fields and audit the difference."""
-    before = audit.snapshot(company, COMPANY_FIELDS)
-    for field in COMPANY_FIELDS:
-        if field in values:
-            setattr(company, field, values[field])
-    after = audit.snapshot(company, COMPANY_FIELDS)
-    changed = {key for key in after if before[key] != after[key]}
-    if changed:
-        audit.record("tenant.update", company, before={k: before[k] for k in changed},
-                     after={k: after[k] for k in changed}, user=by)
-    db.session.flush()
+    audit.update(company, values, COMPANY_FIELDS, action="tenant.update", user=by)
 
 
 def admit(base, company, *, zone, unit, is_workstation, workstation_count, area_m2, moved_in_on, by,
@@ -208,15 +199,7 @@ def remove_document(document, *, by):
 
 def save_rules(base, values, *, by):
     rules = rules_of(base)
-    before = audit.snapshot(rules, RULES_FIELDS)
-    for field in RULES_FIELDS:
-        setattr(rules, field, values[field])
-    after = audit.snapshot(rules, RULES_FIELDS)
-    changed = {key for key in after if before[key] != after[key]}
-    if changed:
-        audit.record("rules.update", rules, before={k: before[k] for k in changed},
-                     after={k: after[k] for k in changed}, user=by)
-    db.session.flush()
+    audit.update(rules, values, RULES_FIELDS, action="rules.update", user=by)
     return rules
 
 
