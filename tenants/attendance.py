@@ -1,7 +1,8 @@
 """Workstation attendance: the weekly average of days on site, over China's working days.
 
 Method (shown on the attendance page):
-- Only days up to today count, and for each person only the days they were registered.
+- Only working days up to today count (today once the person is on site), and for each person only the days
+  they were registered; a day on site that is not a working day is not counted either way.
 - Weekly average = days on site ÷ working days × 5: the days a person was on site, per five working days.
   A week with a holiday has fewer working days, so it asks proportionally fewer days on site (a three-day
   week with three days on site averages 5).
@@ -91,8 +92,11 @@ def compute_month(year, month, today, companies, people, present_days, threshold
             start = max(first, person.active_from)
             end = min(counted_until, person.deactivated_on - timedelta(days=1)) if person.deactivated_on \
                 else counted_until
-            person_working = [day for day in known.days if start <= day <= end]
-            present = {day for day in present_days.get(person.id, set()) if first <= day <= counted_until}
+            on_site = present_days.get(person.id, set())
+            # Today counts once the person is on site; until then the day is still open, not an absence.
+            person_working = [day for day in known.days if start <= day <= end and (day < today or day in on_site)]
+            counted = set(person_working)
+            present = {day for day in on_site if day in counted}
             rows.append(PersonMonth(person, present, person_working))
         result.companies.append(CompanyMonth(company, rows, threshold))
     return result

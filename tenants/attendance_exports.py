@@ -11,12 +11,13 @@ MARK = "✓"
 
 
 def sheet_title(name, used):
-    """A worksheet name from a company name: 31 characters at most, none of []:*?/\\, unique."""
-    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:28] or "sheet"
+    """A worksheet name from a company name: 31 characters at most, none of []:*?/\\, no apostrophe at either
+    end, unique ignoring case (as Excel compares them)."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name)[:28].strip("'") or "sheet"
     title, n = clean, 2
-    while title in used:
+    while title.lower() in used:
         title, n = f"{clean[:25]}({n})", n + 1
-    used.add(title)
+    used.add(title.lower())
     return title
 
 

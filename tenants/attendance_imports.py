@@ -18,6 +18,16 @@ MAX_BYTES = 5 * 1024 * 1024
 def import_month_sheet(upload, year, month, *, today, by):
     """Set presence for the month from the workbook; returns (errors, days present). Nothing is written when
     there is an error: the caller rolls back."""
+    try:
+        return _import(upload, year, month, today=today, by=by)
+    except Exception:  # noqa: BLE001 — any unreadable workbook (bad XML, absurd numbers) is the user's file
+        import logging
+
+        logging.getLogger(__name__).info("attendance import: unreadable workbook", exc_info=True)
+        return [_("This Excel file is damaged or incomplete; save it again and retry.")], 0
+
+
+def _import(upload, year, month, *, today, by):
     data = upload.read(MAX_BYTES + 1) if upload else b""
     if not data:
         return [_("Choose a file to upload.")], 0
@@ -36,7 +46,16 @@ def import_month_sheet(upload, year, month, *, today, by):
         if company is None:
             errors.append(_("Sheet %(sheet)s: no workstation company of this base has this name.", sheet=sheet.title))
             continue
-        people = {person.name: person for person in services.people_of(company)}
+        title_cell = str(next(sheet.iter_rows(min_row=1, max_row=1, max_col=1, values_only=True), [""])[0] or "")
+        if f"{year:04d}-{month:02d}" not in title_cell:
+            errors.append(_("Sheet %(sheet)s is not the sheet of %(month)s: download that month's sheet and mark it.",
+                            sheet=sheet.title, month=f"{year:04d}-{month:02d}"))
+            continue
+        people, shared = {}, set()
+        for person in services.people_of(company):  # active people first: a name taken again is the current one
+            if person.name in people and person.is_active and people[person.name].is_active:
+                shared.add(person.name)
+            people.setdefault(person.name, person)
         seen = {}
         rows = sheet.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW + 500, values_only=True)
         header = next(rows, None)
@@ -58,6 +77,10 @@ def import_month_sheet(upload, year, month, *, today, by):
                 continue
             seen[name] = number
             person = people.get(name)
+            if name in shared:
+                errors.append(_("Sheet %(sheet)s, row %(row)d: two people of this company are called %(name)s; "
+                                "correct their days in the grid.", sheet=sheet.title, row=number, name=name))
+                continue
             if person is None:
                 errors.append(_("Sheet %(sheet)s, row %(row)d: %(name)s is not registered at this company.",
                                 sheet=sheet.title, row=number, name=name))

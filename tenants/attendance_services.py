@@ -3,6 +3,7 @@ import. Each change flushes and audits; the request commits once."""
 import hashlib
 import hmac
 import secrets
+import re
 from collections import defaultdict
 from datetime import timedelta
 
@@ -17,6 +18,9 @@ from . import constants as c
 from .attendance import compute_month, month_bounds
 from .models import Attendance, CheckInPoint, TenantCompany, WorkstationPerson
 from .rules import rules_of
+
+
+CODE_PATTERN = re.compile(r"^[0-9a-f]{20}$")
 
 
 def new_pin():
@@ -62,7 +66,20 @@ def find_person_by_phone(phone):
 
 
 def pin_matches(person, pin):
-    return person is not None and verify_password(person.pin_hash, pin)
+    """True when ``pin`` is the person's; the time taken is the same whether or not the phone is registered."""
+    if person is None:
+        verify_password(_dummy_pin_hash(), pin)
+        return False
+    return verify_password(person.pin_hash, pin)
+
+
+_DUMMY = {}
+
+
+def _dummy_pin_hash():
+    if "hash" not in _DUMMY:
+        _DUMMY["hash"] = hash_password(new_pin())
+    return _DUMMY["hash"]
 
 
 def workstation_companies():
@@ -125,6 +142,8 @@ def set_presence(person, day, present, *, source, by, checked_in_at=None, point=
         before = {"person": person.name, "day": day.isoformat(), "present": record.is_present,
                   "source": record.source}
         record.is_present, record.source, record.updated_by_id = present, source, by.id if by else None
+        if present and checked_in_at is not None:
+            record.checked_in_at, record.point_id = checked_in_at, point.id if point else None
         db.session.flush()
         audit.record("attendance.correct", record, before=before,
                      after={"person": person.name, "day": day.isoformat(), "present": present, "source": source},
@@ -163,4 +182,7 @@ def point_code(point, day):
 
 
 def code_is_valid(point, code, today):
-    return point is not None and point.is_active and hmac.compare_digest(point_code(point, today), code or "")
+    """True for the point's code of ``today``; anything that is not 20 hex characters is simply wrong."""
+    if point is None or not point.is_active or not CODE_PATTERN.match(code or ""):
+        return False
+    return hmac.compare_digest(point_code(point, today), code)

@@ -6,7 +6,8 @@ from io import BytesIO
 import segno
 from flask import abort, current_app, flash, g, make_response, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 
 from operator_app.accounts import constants as ac
 from operator_app.db import get_or_404
@@ -107,6 +108,8 @@ def _week_start(text, today):
         day = date.fromisoformat(text) if text else today
     except ValueError:
         day = today
+    if not 2000 <= day.year <= 2100:
+        day = today
     return day - timedelta(days=day.weekday())
 
 
@@ -133,8 +136,10 @@ def _save_week(company, today):
             # Future days and days outside the person's registration cannot be marked.
             if day > today or day < person.active_from or (person.deactivated_on and day >= person.deactivated_on):
                 continue
-            present = bool(request.form.get(f"p{person.id}_{day.isoformat()}"))
-            services.set_presence(person, day, present, source=c.ATTENDANCE_STAFF, by=g.user)
+            key = f"p{person.id}_{day.isoformat()}"
+            present, was = bool(request.form.get(key)), bool(request.form.get("was_" + key))
+            if present != was:  # only what this user changed: a check-in since the page loaded stays
+                services.set_presence(person, day, present, source=c.ATTENDANCE_STAFF, by=g.user)
     db.session.commit()
     flash(_("The week has been saved; corrections are in the audit log."), "success")
     return redirect(url_for("tenants.attendance_company", company_id=company.id, week=week_start.isoformat(),
@@ -223,8 +228,9 @@ def person_reset_pin(company_id, person_id):
         return redirect(url_for("tenants.people_manage", company_id=company.id))
     pin = services.reset_pin(person, by=g.user)
     db.session.commit()
-    flash(_("New check-in PIN for %(name)s: %(pin)s (shown only now).", name=person.name, pin=pin), "success")
-    return redirect(url_for("tenants.people_manage", company_id=company.id))
+    # Shown on this page only, never put in the (signed but readable) session cookie.
+    return render_template("tenants/people.html", company=company, people=services.people_of(company),
+                           form=PersonForm(formdata=None), pin=pin, pin_for=person)
 
 
 @bp.route("/attendance/points", methods=["GET", "POST"])
@@ -257,13 +263,13 @@ def point_show(point_id):
 # --- The public check-in ------------------------------------------------------------------------------------
 
 def _serializer():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="workstation-checkin")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="workstation-checkin")
 
 
 def _remembered_person():
     try:
-        data = _serializer().loads(request.cookies.get(CHECKIN_COOKIE, ""))
-    except BadSignature:
+        data = _serializer().loads(request.cookies.get(CHECKIN_COOKIE, ""), max_age=CHECKIN_COOKIE_DAYS * 86400)
+    except BadSignature:  # SignatureExpired included
         return None
     if not isinstance(data, dict) or data.get("b") != g.base.id:
         return None
@@ -288,18 +294,23 @@ def public_checkin(point_id, code):
         if not form.validate_on_submit():
             return render_template("tenants/checkin.html", form=form, point=point, person=None)
         ip = request.remote_addr or "unknown"
-        if not register_login_attempt("checkin:" + form.phone.data, ip):
+        throttle_key = f"checkin:{g.base.id}:{form.phone.data}"
+        if not register_login_attempt(throttle_key, ip):
             form.pin.errors.append(_("Too many failed attempts. Wait a quarter of an hour and try again."))
             return render_template("tenants/checkin.html", form=form, point=point, person=None), 429
         candidate = services.find_person_by_phone(form.phone.data)
         if not services.pin_matches(candidate, form.pin.data):
             form.pin.errors.append(_("This mobile number and PIN do not match a person registered here."))
             return render_template("tenants/checkin.html", form=form, point=point, person=None)
-        login_succeeded("checkin:" + form.phone.data, ip)
+        login_succeeded(throttle_key, ip)
         person = candidate
         set_cookie = _serializer().dumps({"b": g.base.id, "p": person.id, "v": person.pin_version})
-    record, already = services.check_in(person, point, today=today)
-    db.session.commit()
+    try:
+        record, already = services.check_in(person, point, today=today)
+        db.session.commit()
+    except IntegrityError:  # two scans at the same moment: the other one checked in
+        db.session.rollback()
+        record, already = services.check_in(person, point, today=today)
     response = make_response(render_template("tenants/checkin_done.html", person=person, record=record,
                                              already=already, point=point))
     if set_cookie:

@@ -203,10 +203,16 @@ def test_the_month_page_and_dashboard_list_companies_below_the_threshold(app, fa
     idle = _workstation_company(factory, base, n=1, name="很少来的企业")
     factory.person(base, idle, active_from=date(2020, 1, 1))
     browser.login(base.owner)
-    page = browser.get(f"/b/{base.slug}/tenants/attendance").get_data(as_text=True)
+    today = today_in("Asia/Shanghai")
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    page = browser.get(f"/b/{base.slug}/tenants/attendance?month={last_month}").get_data(as_text=True)
     assert re.search(rf'data-company="{idle}" data-status="not_met"', page)
+    # This month: listed on the dashboard exactly when the month page says "not met" (on the month's first
+    # working day, before anyone checks in, nothing is decided yet).
+    this_month = browser.get(f"/b/{base.slug}/tenants/attendance").get_data(as_text=True)
+    below = bool(re.search(rf'data-company="{idle}" data-status="not_met"', this_month))
     dashboard = browser.get(f"/b/{base.slug}/").get_data(as_text=True)
-    assert "很少来的企业" in dashboard[dashboard.index('id="attendance-panel"'):]
+    assert ("很少来的企业" in dashboard[dashboard.index('id="attendance-panel"'):]) == below
     assert browser.post(f"/b/{base.slug}/tenants/attendance/settings", {"attendance_days": "9"},
                         form_page=f"/b/{base.slug}/tenants/attendance", follow_redirects=True).status_code == 200
 
@@ -238,3 +244,53 @@ def test_a_tenant_contact_keeps_its_own_people_only(app, factory, browser):
     assert field_errors(duplicate) == {"phone": ["本基地已有人员使用此手机号登记。"]}
     bad = browser.post(f"/b/{base.slug}/tenants/{own}/people", {"name": "号码错", "phone": "12345"})
     assert field_errors(bad) == {"phone": ["请输入 11 位手机号码。"]}
+
+
+def test_today_is_open_until_the_person_comes_and_weekend_days_do_not_count(app):
+    with app.app_context():
+        # Monday 12 October 2026, nobody in yet: the day is not an absence.
+        morning = october(set(), today=date(2026, 10, 12))
+        assert morning.people[0].working[-1] == date(2026, 10, 10)
+        came = october({date(2026, 10, 12)}, today=date(2026, 10, 12))
+        assert came.people[0].working[-1] == date(2026, 10, 12) and came.people[0].days_on_site == 1
+        weekend = october({date(2026, 10, 17), date(2026, 10, 18)}, today=date(2026, 10, 19))
+        assert weekend.people[0].days_on_site == 0
+
+
+def test_odd_inputs_get_answers_not_errors(app, factory, browser, new_browser):
+    base = factory.base("alpha")
+    company = factory.company(base, n=1, name="'引号'公司", zone="incubation", is_workstation=True,
+                              workstation_count=1)
+    factory.company(base, n=2, name="ABC", zone="incubation", is_workstation=True, workstation_count=1)
+    factory.company(base, n=3, name="abc", zone="incubation", is_workstation=True, workstation_count=1)
+    point = factory.point(base)
+    assert new_browser().get(f"/p/{base.slug}/checkin/{point}/%C3%A9").status_code == 404
+    browser.login(base.users["staff"])
+    for week in ("9999-12-31", "0001-01-03", "nonsense"):
+        assert browser.get(f"/b/{base.slug}/tenants/{company}/attendance?week={week}").status_code == 200
+    sheet = browser.get(f"/b/{base.slug}/tenants/attendance/sheet.xlsx")
+    assert sheet.status_code == 200
+    assert len(openpyxl.load_workbook(BytesIO(sheet.data)).sheetnames) == 3
+
+
+def test_an_import_for_the_wrong_month_and_a_grid_save_after_a_check_in(app, factory, browser, new_browser):
+    base = factory.base("alpha")
+    company = _workstation_company(factory, base)
+    person_id, pin = factory.person(base, company, phone="13966667777", active_from=date(2026, 1, 1))
+    browser.login(base.users["staff"])
+    november = browser.get(f"/b/{base.slug}/tenants/attendance/sheet.xlsx?month=2026-11").data
+    page = f"/b/{base.slug}/tenants/attendance/import"
+    response = browser.client.post(page, data={"csrf_token": browser.csrf_token(page), "month": "2026-10",
+                                               "file": (BytesIO(november), "sheet.xlsx")})
+    assert response.status_code == 422 and "不是 2026-10 的考勤表" in response.get_data(as_text=True)
+    # Staff open this week's grid; the person checks in meanwhile; staff save without touching that cell.
+    today = today_in("Asia/Shanghai")
+    grid = f"/b/{base.slug}/tenants/{company}/attendance?week={today.isoformat()}"
+    loaded = browser.hidden_fields(grid)
+    point = factory.point(base)
+    new_browser().post(f"/p/{base.slug}/checkin/{point}/{_today_code(app, base, point)}",
+                       {"phone": "13966667777", "pin": pin})
+    assert browser.client.post(grid, data=loaded).status_code == 302
+    with app.app_context(), unscoped("test reads attendance"):
+        assert db.session.scalar(select(Attendance.is_present).where(Attendance.person_id == person_id,
+                                                                     Attendance.present_on == today)) is True
