@@ -25,16 +25,23 @@ def _compliance():
     return rent_services.base_compliance(g.base, today_in(g.base.timezone))
 
 
+def _rent_page(quote_form=None, settings_form=None):
+    """The compliance page, with the forms this user may use (a submitted one keeps its input and errors)."""
+    rules = rules_of(g.base)
+    if quote_form is None and g.role in EDITORS:
+        quote_form = QuoteForm(formdata=None)
+    if settings_form is None and g.role == ac.ROLE_MANAGER:
+        settings_form = RentSettingsForm(formdata=None, obj=rules)
+    return render_template("tenants/rent.html", result=_compliance(), quotes=rent_services.quotes(),
+                           policy=rent_services.current_policy(), rules=rules, quote_form=quote_form,
+                           settings_form=settings_form)
+
+
 @bp.route("/rent")
 @roles_required(*STAFF_ROLES)
 def rent_compliance():
     """The rent discount check: each lease against the market, the overall discount, the evidence behind it."""
-    rules = rules_of(g.base)
-    return render_template("tenants/rent.html", result=_compliance(), quotes=rent_services.quotes(),
-                           policy=rent_services.current_policy(), rules=rules,
-                           quote_form=QuoteForm(formdata=None) if g.role in EDITORS else None,
-                           settings_form=RentSettingsForm(formdata=None, obj=rules)
-                           if g.role == ac.ROLE_MANAGER else None)
+    return _rent_page()
 
 
 @bp.route("/rent/export.xlsx")
@@ -64,11 +71,7 @@ def quote_create():
         else:
             flash(_("The market quote has been recorded."), "success")
             return redirect(url_for("tenants.rent_compliance", _anchor="quotes"))
-    rules = rules_of(g.base)
-    return render_template("tenants/rent.html", result=_compliance(), quotes=rent_services.quotes(),
-                           policy=rent_services.current_policy(), rules=rules, quote_form=form,
-                           settings_form=RentSettingsForm(formdata=None, obj=rules)
-                           if g.role == ac.ROLE_MANAGER else None), 200
+    return _rent_page(quote_form=form)
 
 
 @bp.route("/rent/quotes/<int:quote_id>/delete", methods=["POST"])
@@ -131,10 +134,7 @@ def rent_settings():
         db.session.commit()
         flash(_("The rent settings have been saved."), "success")
         return redirect(url_for("tenants.rent_compliance"))
-    rules = rules_of(g.base)
-    return render_template("tenants/rent.html", result=_compliance(), quotes=rent_services.quotes(),
-                           policy=rent_services.current_policy(), rules=rules, quote_form=QuoteForm(formdata=None),
-                           settings_form=form), 200
+    return _rent_page(settings_form=form)
 
 
 def _lease_page(company, form, lease=None, status=200):

@@ -91,17 +91,7 @@ def company_create():
 @roles_required(*ALL_BASE_ROLES)
 def company_detail(company_id):
     """A company's file: details, timeline of milestones, documents, decisions and exit. Raises NotFound."""
-    company = _company_or_404(company_id)
-    editable = g.role in EDITORS
-    return render_template(
-        "tenants/detail.html", company=company, editable=editable,
-        milestone_form=MilestoneForm(formdata=None) if editable else None,
-        document_form=DocumentForm(formdata=None) if editable else None,
-        invite_form=InviteContactForm(formdata=None) if g.role == ac.ROLE_MANAGER else None,
-        leases=rent_services.leases_of(company),
-        decisions=services.decisions_of(company) if g.role in STAFF_ROLES else [],
-        exit_record=services.exit_record_of(company) if g.role in STAFF_ROLES else None,
-        move_in_form=MoveInForm(formdata=None, moved_in_on=company.moved_in_on) if editable else None)
+    return _detail_with(_company_or_404(company_id))
 
 
 @bp.route("/<int:company_id>/edit", methods=["GET", "POST"])
@@ -202,15 +192,21 @@ def document_delete(company_id, document_id):
     return redirect(url_for("tenants.company_detail", company_id=company.id, _anchor="documents"))
 
 
-def _detail_with(company, **forms):
+def _detail_with(company, **overrides):
+    """The company's file page; ``overrides`` replace its blank forms (a submitted one keeps its errors)."""
     editable = g.role in EDITORS
-    context = dict(company=company, editable=editable, milestone_form=MilestoneForm(formdata=None),
-                   document_form=DocumentForm(formdata=None),
-                   invite_form=InviteContactForm(formdata=None) if g.role == ac.ROLE_MANAGER else None,
-                   decisions=services.decisions_of(company), exit_record=services.exit_record_of(company),
-                   leases=rent_services.leases_of(company),
-                   move_in_form=MoveInForm(formdata=None, moved_in_on=company.moved_in_on))
-    context.update(forms)
+    staff = g.role in STAFF_ROLES
+    context = dict(
+        company=company, editable=editable,
+        milestone_form=MilestoneForm(formdata=None) if editable else None,
+        document_form=DocumentForm(formdata=None) if editable else None,
+        invite_form=InviteContactForm(formdata=None) if g.role == ac.ROLE_MANAGER else None,
+        move_in_form=MoveInForm(formdata=None, moved_in_on=company.moved_in_on) if editable else None,
+        leases=rent_services.leases_of(company),
+        # The base's internal notes (decisions, exit checklist) are not shown to the tenant contact.
+        decisions=services.decisions_of(company) if staff else [],
+        exit_record=services.exit_record_of(company) if staff else None)
+    context.update(overrides)
     return render_template("tenants/detail.html", **context)
 
 
