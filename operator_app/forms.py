@@ -4,7 +4,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, Form, StringField
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 # Tab, newline and carriage return are text; every other control character (NUL above all, which
 # PostgreSQL refuses in text) is not something a person types.
@@ -12,8 +12,10 @@ _CONTROL_CHARACTERS = frozenset(chr(code) for code in range(32)) - {"\t", "\n", 
 
 
 def no_control_characters(form, field):
+    """Runs first and stops the field's checks, so no later validator (one that queries the database, say)
+    ever sees the text."""
     if isinstance(field.data, str) and not _CONTROL_CHARACTERS.isdisjoint(field.data):
-        raise ValidationError(_l("This text contains invisible control characters; retype it."))
+        raise StopValidation(_l("This text contains invisible control characters; retype it."))
 
 
 class _CleanTextMeta:
@@ -22,7 +24,7 @@ class _CleanTextMeta:
     def bind_field(self, form, unbound_field, options):
         field = super().bind_field(form, unbound_field, options)
         if isinstance(field, StringField):
-            field.validators = [*field.validators, no_control_characters]
+            field.validators = [no_control_characters, *field.validators]
         return field
 
 

@@ -25,7 +25,8 @@ def password_problem(password, user_inputs=()):
     """Why ``password`` is too weak, as a translatable message, or None when it is acceptable."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-    result = zxcvbn(password[:100], user_inputs=[value for value in user_inputs if value])
+    # zxcvbn refuses more than 72 characters; a long password is judged by its first 72.
+    result = zxcvbn(password[:72], user_inputs=[value[:72] for value in user_inputs if value])
     if result["score"] < MIN_PASSWORD_SCORE:
         return _l("This password is too common or easy to guess; "
                   "mix words, digits and symbols that are not about you.")

@@ -36,7 +36,7 @@ def package_covers(year):
     """True when the installed ``chinese_calendar`` knows ``year`` (the State Council has announced it)."""
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
-    except NotImplementedError:
+    except (NotImplementedError, ValueError, OverflowError, TypeError):
         return False
     return True
 

@@ -131,6 +131,20 @@ def _save_week(company, today):
         abort(400)
     week_start = _week_start(request.form.get("week"), today)
     week = [week_start + timedelta(days=n) for n in range(7)]
+    try:
+        _apply_week(company, week, today)
+        db.session.commit()
+    except IntegrityError:  # a check-in landed on one of these days at the same moment
+        db.session.rollback()
+        flash(_("Someone checked in while you were saving; nothing was saved. Look at the week and save again."),
+              "warning")
+        return redirect(url_for("tenants.attendance_company", company_id=company.id, week=week_start.isoformat()))
+    flash(_("The week has been saved; corrections are in the audit log."), "success")
+    return redirect(url_for("tenants.attendance_company", company_id=company.id, week=week_start.isoformat(),
+                            month=f"{week_start.year:04d}-{week_start.month:02d}"))
+
+
+def _apply_week(company, week, today):
     for person in services.people_of(company):
         for day in week:
             # Future days and days outside the person's registration cannot be marked.
@@ -140,10 +154,6 @@ def _save_week(company, today):
             present, was = bool(request.form.get(key)), bool(request.form.get("was_" + key))
             if present != was:  # only what this user changed: a check-in since the page loaded stays
                 services.set_presence(person, day, present, source=c.ATTENDANCE_STAFF, by=g.user)
-    db.session.commit()
-    flash(_("The week has been saved; corrections are in the audit log."), "success")
-    return redirect(url_for("tenants.attendance_company", company_id=company.id, week=week_start.isoformat(),
-                            month=f"{week_start.year:04d}-{week_start.month:02d}"))
 
 
 @bp.route("/attendance/sheet.xlsx")

@@ -44,7 +44,7 @@ class CompanyFilterForm(Form):
 def company_statement(filters):
     """SELECT of the base's companies matching ``filters`` (a CompanyFilterForm), in the chosen order."""
     statement = select(TenantCompany).where(TenantCompany.deleted_at.is_(None))
-    text = (filters.q.data or "").strip()[:100]
+    text = "".join(ch for ch in (filters.q.data or "") if ch >= " ").strip()[:100]  # no control characters
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         statement = statement.where(or_(TenantCompany.name.ilike(pattern, escape="\\"),

@@ -105,3 +105,13 @@ def test_control_characters_in_signup_are_refused_and_nothing_is_written(app, br
     errors = field_errors(response)
     assert response.status_code == 200 and "operator_name" in errors and "user_name" in errors
     assert _counts(app) == before
+
+
+def test_a_very_long_password_and_a_nul_in_the_email_are_answered_not_crashed(app, browser, new_browser):
+    long_password = "Correct-horse-battery-staple-" * 5  # 145 characters
+    response = browser.post("/signup", {**GOOD, "password": long_password, "confirm": long_password})
+    assert response.status_code == 302
+    before = _counts(app)
+    response = new_browser().post("/signup", {**GOOD, "email": "x\x00@example.com", "base_slug": "other-slug"})
+    assert response.status_code == 200 and "email" in field_errors(response)
+    assert _counts(app) == before

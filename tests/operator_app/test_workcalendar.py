@@ -76,6 +76,7 @@ def test_the_calendar_form_refuses_what_cannot_be_true(app, factory, browser):
     _make_admin(app, base.owner)
     browser.login(base.owner)
     cases = [({"year": "2025"}, "year", "已包含 2025 年"),
+             ({"year": "10000"}, "year", "2000 到 2100"), ({"year": "-5"}, "year", "2000 到 2100"),
              ({"year": str(year), "holidays": f"{year}-13-01"}, "holidays", "不是 YYYY-MM-DD"),
              ({"year": str(year), "holidays": f"{year + 1}-01-01"}, "holidays", str(year)),
              ({"year": str(year), "workdays": weekday.isoformat()}, "workdays", "周六或周日"),

@@ -206,3 +206,12 @@ def test_a_tenant_contact_is_invited_for_their_company_and_sees_only_it(app, fac
     assert contact.get(f"/b/{base.slug}/tenants/{other}").status_code == 404
     assert contact.get(f"/b/{base.slug}/tenants/{other}/documents/{other_document}").status_code == 404
     assert contact.get(f"/b/{base.slug}/tenants/").status_code == 403
+
+
+def test_control_characters_in_the_search_are_ignored(factory, browser):
+    base = factory.base("alpha")
+    factory.company(base, n=1, name="搜索企业")
+    browser.login(base.users["staff"])
+    response = browser.get(f"/b/{base.slug}/tenants/?q=%00搜索")
+    assert response.status_code == 200 and "搜索企业" in response.get_data(as_text=True)
+    assert browser.get(f"/b/{base.slug}/tenants/export.xlsx?q=%00").status_code == 200
