@@ -1,8 +1,5 @@
-"""Imports every model so that Alembic and the mapper see the whole schema from one place."""
-from tenants.models import (AdmissionDecision, BaseRules, CompanyDocument, ExitRecord, Milestone,  # noqa: F401
-                            TenantCompany)
+"""Imports every model module so that Alembic and the mapper see the whole schema from one place."""
+import tenants.models  # noqa: F401
 
-from .accounts.models import Base, Invitation, Membership, Operator, User, UserSession, Zone  # noqa: F401
-from .audit import AuditEntry  # noqa: F401
-from .storage import StoredFile  # noqa: F401
-from .workcalendar import CalendarYear  # noqa: F401
+from . import audit, storage, workcalendar  # noqa: F401
+from .accounts import models  # noqa: F401

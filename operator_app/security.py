@@ -1,5 +1,6 @@
 """Passwords (scrypt hashes, strength rules) and login throttling with counters shared across processes."""
 import hashlib
+import secrets
 import threading
 import time
 
@@ -18,7 +19,19 @@ def hash_password(password):
 
 
 def verify_password(password_hash, password):
+    """True when ``password`` matches ``password_hash``. With no hash (no such account) the check still runs,
+    against a throwaway hash, so response time does not reveal which accounts exist."""
+    if password_hash is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
     return check_password_hash(password_hash, password)
+
+
+def _dummy_hash():
+    cached = current_app.extensions.get("dummy_password_hash")
+    if cached is None:
+        cached = current_app.extensions["dummy_password_hash"] = hash_password(secrets.token_hex(8))
+    return cached
 
 
 def password_problem(password, user_inputs=()):

@@ -2,10 +2,9 @@
 import. Each change flushes and audits; the request commits once."""
 import hashlib
 import hmac
-import secrets
 import re
+import secrets
 from collections import defaultdict
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -67,19 +66,7 @@ def find_person_by_phone(phone):
 
 def pin_matches(person, pin):
     """True when ``pin`` is the person's; the time taken is the same whether or not the phone is registered."""
-    if person is None:
-        verify_password(_dummy_pin_hash(), pin)
-        return False
-    return verify_password(person.pin_hash, pin)
-
-
-_DUMMY = {}
-
-
-def _dummy_pin_hash():
-    if "hash" not in _DUMMY:
-        _DUMMY["hash"] = hash_password(new_pin())
-    return _DUMMY["hash"]
+    return verify_password(person.pin_hash if person else None, pin)
 
 
 def workstation_companies():

@@ -2,7 +2,6 @@
 and the public pages (published rules, application link) of ``tenants_public``."""
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from io import BytesIO

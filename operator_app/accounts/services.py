@@ -49,21 +49,10 @@ def find_base_by_slug(slug):
 def authenticate(email, password):
     """The active user with this email and password, or None."""
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        # Spend the same time as a real check so response time does not reveal which emails exist.
-        verify_password(_dummy_hash(), password)
-        return None
-    if not verify_password(user.password_hash, password) or not user.is_active:
+    if not verify_password(user.password_hash if user else None, password) or not user.is_active:
         return None
     user.last_login_at = utcnow()
     return user
-
-
-def _dummy_hash():
-    cached = current_app.extensions.get("dummy_password_hash")
-    if cached is None:
-        cached = current_app.extensions["dummy_password_hash"] = hash_password(secrets.token_hex(8))
-    return cached
 
 
 def create_user(email, name, password, phone=""):
