@@ -114,14 +114,9 @@ def _week_start(text, today):
 
 
 def _marks(company, week):
-    from sqlalchemy import select
-
-    from .models import Attendance
-
-    rows = db.session.execute(select(Attendance.person_id, Attendance.present_on).where(
-        Attendance.company_id == company.id, Attendance.present_on >= week[0], Attendance.present_on <= week[-1],
-        Attendance.is_present.is_(True)))
-    return {(person_id, day) for person_id, day in rows}
+    """The (person id, day) cells of the week that are on site."""
+    present = services.present_days([company.id], week[0], week[-1])
+    return {(person_id, day) for person_id, days in present.items() for day in days}
 
 
 def _save_week(company, today):
