@@ -105,6 +105,12 @@ def months_data(base, months, today, companies=None):
     return result
 
 
+def save_settings(base, *, attendance_days, by):
+    """The days a week the base requires of workstation people (audited)."""
+    audit.update(rules_of(base), {"attendance_days": attendance_days}, ("attendance_days",),
+                 action="attendance_settings.update", user=by)
+
+
 def present_days(company_ids, first, last):
     """{person id: dates on site} for the companies between ``first`` and ``last``, in one indexed query."""
     present = defaultdict(set)

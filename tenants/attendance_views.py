@@ -67,13 +67,7 @@ def attendance_settings():
     """The days a week the base requires. Raises Forbidden for non-managers."""
     form = AttendanceSettingsForm()
     if form.validate_on_submit():
-        rules = rules_of(g.base)
-        before = rules.attendance_days
-        rules.attendance_days = form.attendance_days.data
-        from operator_app import audit
-
-        audit.record("attendance_settings.update", rules, before={"attendance_days": before},
-                     after={"attendance_days": rules.attendance_days}, user=g.user)
+        services.save_settings(g.base, attendance_days=form.attendance_days.data, by=g.user)
         db.session.commit()
         flash(_("The attendance threshold has been saved."), "success")
     else:
