@@ -95,10 +95,10 @@ def storage():
     return backend
 
 
-def save_upload(upload, *, allowed, by=None, max_bytes=None):
-    """Store the werkzeug ``upload`` if its content is one of ``allowed`` types; returns the StoredFile.
+def read_upload(upload, max_bytes=None):
+    """The bytes of the werkzeug ``upload`` (None counts as empty), read no further than the limit.
 
-    Raises UploadError with a user-facing message for an empty, oversized or wrong-typed file.
+    Raises UploadError for an empty file or one larger than ``max_bytes`` (default: MAX_UPLOAD_BYTES).
     """
     max_bytes = max_bytes or current_app.config["MAX_UPLOAD_BYTES"]
     data = upload.read(max_bytes + 1) if upload else b""
@@ -106,18 +106,35 @@ def save_upload(upload, *, allowed, by=None, max_bytes=None):
         raise UploadError(_l("Choose a file to upload."))
     if len(data) > max_bytes:
         raise UploadError(_l("The file is larger than %(mb)d MB.", mb=max_bytes // (1024 * 1024)))
+    return data
+
+
+def save_upload(upload, *, allowed, by=None, max_bytes=None):
+    """Store the werkzeug ``upload`` if its content is one of ``allowed`` types; returns the StoredFile.
+
+    Raises UploadError with a user-facing message for an empty, oversized or wrong-typed file.
+    """
+    data = read_upload(upload, max_bytes)
     kind = detect_type(data[:16])
     if kind not in allowed:
         raise UploadError(_l("This kind of file is not accepted here. Accepted: %(kinds)s.",
                              kinds=", ".join(k.upper() for k in allowed)))
+    return store_bytes(data, kind, upload.filename or f"file.{kind}", by=by)
+
+
+def store_bytes(data, kind, original_name, by=None):
+    """Write ``data`` (already checked to be of type ``kind``) under a generated name in the current base.
+
+    Returns the flushed StoredFile. The file is removed again if the transaction rolls back. Raises
+    ScopeError (from the flush) when no base is current.
+    """
     from .db import current_base_id
 
     key = f"{current_base_id()}/{secrets.token_hex(16)}.{kind}"
     storage().write(key, data)
     db.session.info.setdefault(_WRITTEN, []).append((storage(), key))
-    stored = StoredFile(key=key, original_name=(upload.filename or f"file.{kind}")[-255:],
-                        content_type=CONTENT_TYPES[kind], size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                        uploaded_by_id=by.id if by else None)
+    stored = StoredFile(key=key, original_name=original_name[-255:], content_type=CONTENT_TYPES[kind],
+                        size=len(data), sha256=hashlib.sha256(data).hexdigest(), uploaded_by_id=by.id if by else None)
     db.session.add(stored)
     db.session.flush()
     return stored
