@@ -21,6 +21,7 @@ def create_app(env_name=None, overrides=None):
     register_errorhandlers(app)
     register_template_context(app)
     register_commands(app)
+    register_scheduler(app)
     return app
 
 
@@ -82,7 +83,15 @@ def register_template_context(app):
 
 
 def register_commands(app):
-    """The ``flask demo`` commands."""
+    """The ``flask demo``, ``users``, ``scheduler`` and ``jobs`` commands."""
     from .cli import register
 
     register(app)
+
+
+def register_scheduler(app):
+    """With SCHEDULER_IN_PROCESS (development), run the scheduled jobs in the web process."""
+    from .scheduler import run_in_web_process
+
+    if app.config["SCHEDULER_IN_PROCESS"]:
+        run_in_web_process(app)

@@ -1,4 +1,7 @@
-"""Command-line commands: ``flask demo load`` fills an empty database with the demo base."""
+"""Command-line commands: demo data, platform admins, the scheduler process and scheduled jobs."""
+import logging
+from datetime import datetime
+
 import click
 
 from .extensions import db
@@ -48,3 +51,74 @@ def register(app):
         user.is_platform_admin = True
         db.session.commit()
         click.echo(f"{user.name} <{user.email}> is now a platform admin.")
+
+
+    @app.cli.command("scheduler")
+    def scheduler_process():
+        """Run the scheduled jobs in the foreground until stopped (production: a process of its own)."""
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        from .scheduler import JOBS, TIMEZONE, init_scheduler
+
+        # The job results and failures go to the process's stderr (the journal under systemd).
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        scheduler = init_scheduler(app, BlockingScheduler)
+        click.echo(f"Scheduler started ({TIMEZONE.key}); each job runs now to catch up, then on its trigger:")
+        for job in JOBS.values():
+            click.echo(f"  {job.name:32} {_describe_trigger(job)}")
+        try:
+            scheduler.start()
+        except KeyboardInterrupt:  # Ctrl-C, or systemd's stop with KillSignal=SIGINT (docs/deploy.md)
+            scheduler.shutdown()  # waits for a running job, so no base's work is cut off
+            click.echo("Scheduler stopped.")
+
+    @app.cli.group()
+    def jobs():
+        """Scheduled jobs."""
+
+    @jobs.command("list")
+    def jobs_list():
+        """List the registered jobs with their triggers."""
+        from .scheduler import JOBS
+
+        if not JOBS:
+            click.echo("No jobs registered.")
+        for job in JOBS.values():
+            click.echo(f"{job.name:32} {_describe_trigger(job)}")
+
+    @jobs.command("run")
+    @click.argument("name")
+    @click.option("--now", callback=_parse_now, metavar="ISO-DATETIME",
+                  help="Run as if it were this moment, with its UTC offset: 2026-11-23T02:00:00+08:00.")
+    def jobs_run(name, now):
+        """Run the job NAME for every base now, and print which bases were done, skipped or failed."""
+        from .scheduler import get_job, run_job
+
+        try:
+            get_job(name)
+        except LookupError as error:
+            raise click.ClickException(str(error)) from None
+        result = run_job(name, now)
+        click.echo(f"{name}: {result}")
+        if result.failed:
+            raise click.exceptions.Exit(1)  # the failures are logged above; cron and monitors see the status
+
+
+def _describe_trigger(job):
+    """The job's cron trigger as APScheduler prints it, with the timezone it is read in."""
+    from .scheduler import TIMEZONE, cron_trigger
+
+    return f"{cron_trigger(job.trigger)} ({TIMEZONE.key})"
+
+
+def _parse_now(ctx, param, value):
+    """The --now option as an aware datetime; a time without its UTC offset is ambiguous, so refused."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date and time.") from None
+    if moment.tzinfo is None:
+        raise click.BadParameter("give the UTC offset too, for example 2026-11-23T02:00:00+08:00.")
+    return moment

@@ -69,6 +69,7 @@ class Config:
     MAIL_PASSWORD = None
     MAIL_USE_TLS = True
     MAIL_FROM = "noreply@localhost"
+    SCHEDULER_IN_PROCESS = False  # production runs `flask scheduler` as a process of its own
 
     def __init__(self):
         self.SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -97,6 +98,11 @@ class DevelopmentConfig(Config):
     """The embedded default: SQLite in the instance folder, a generated secret kept there too."""
 
     APP_ENV = "development"
+
+    def __init__(self):
+        super().__init__()
+        # One process serves the pages and runs the scheduled jobs (DESIGN.md "Running").
+        self.SCHEDULER_IN_PROCESS = _bool("SCHEDULER_IN_PROCESS", True)
 
     def finalise(self, instance_path):
         instance = Path(instance_path)
@@ -134,6 +140,10 @@ class TestingConfig(DevelopmentConfig):
     APP_ENV = "testing"
     TESTING = True
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+    def __init__(self):
+        super().__init__()
+        self.SCHEDULER_IN_PROCESS = False  # tests call run_job with a fixed clock instead
 
     def finalise(self, instance_path):
         if not self.SECRET_KEY:

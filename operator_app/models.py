@@ -1,5 +1,5 @@
 """Imports every model module so that Alembic and the mapper see the whole schema from one place."""
 import tenants.models  # noqa: F401
 
-from . import audit, storage, workcalendar  # noqa: F401
+from . import audit, scheduler, storage, workcalendar  # noqa: F401
 from .accounts import models  # noqa: F401
