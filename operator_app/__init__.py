@@ -54,6 +54,8 @@ def register_blueprints(app):
     from .auth.views import bp as auth_bp
     from .bases.views import bp as bases_bp
     from .operators.views import bp as operators_bp
+    from ledger.views import bp as ledger_bp
+    from ledger.views import public as ledger_public_bp
     from tenants.views import bp as tenants_bp
     from tenants.views import public as tenants_public_bp
 
@@ -65,6 +67,8 @@ def register_blueprints(app):
     app.register_blueprint(bases_bp)
     app.register_blueprint(tenants_bp)
     app.register_blueprint(tenants_public_bp)
+    app.register_blueprint(ledger_bp)
+    app.register_blueprint(ledger_public_bp)
     app.url_defaults(add_base_slug)
 
 

@@ -1,5 +1,5 @@
 """The audit log: who changed what, when, in which base, with the values before and after."""
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from flask import has_request_context, request
@@ -88,8 +88,17 @@ def snapshot(obj, fields=None):
     """The column values of ``obj`` as JSON-ready data (passwords and token hashes left out)."""
     mapper = sa_inspect(obj).mapper
     names = fields or [attr.key for attr in mapper.column_attrs]
-    return {name: _plain(getattr(obj, name)) for name in names
+    return {name: _plain(_zoned(mapper, name, getattr(obj, name))) for name in names
             if name not in ("password_hash", "token_hash")}
+
+
+def _zoned(mapper, name, value):
+    """A timestamp of a time-zone column as SQLite gives it back (naive, stored in UTC) made aware, so that
+    loading a row never reads as a change."""
+    if isinstance(value, datetime) and value.tzinfo is None and name in mapper.columns:
+        if getattr(mapper.columns[name].type, "timezone", False):
+            return value.replace(tzinfo=timezone.utc)
+    return value
 
 
 def record(action, obj, before=None, after=None, *, user=None, base_id=None, operator_id=None):

@@ -44,11 +44,18 @@ def load_demo():
         }, by=owner)
     with scoped_to(base.id):
         companies = _load_demo_tenants(base, owner)
+    users = {}
     for email, name, role, phone in DEMO_USERS[1:]:
-        user = services.create_user(email, name, DEMO_PASSWORD, phone)
+        user = users[role] = services.create_user(email, name, DEMO_PASSWORD, phone)
         services.add_membership(user, base, role, by=owner,
                                 tenant_company_id=companies[0].id if role == c.ROLE_TENANT else None)
     db.session.flush()
+    with scoped_to(base.id):
+        from ledger.demo import load_demo_ledger
+
+        from .timeutil import today_in
+
+        load_demo_ledger(base, owner, companies, users[c.ROLE_TENANT], today_in(base.timezone))
     return base
 
 

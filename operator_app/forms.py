@@ -1,4 +1,5 @@
 """Form foundations every package uses: text without control characters, finite decimals, Chinese errors."""
+import re
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -54,6 +55,16 @@ class AppSubForm(Form):
 
     class Meta(_CleanTextMeta, Form.Meta):
         pass
+
+
+MOBILE_PHONE = re.compile(r"^1\d{10}$")
+
+
+def mobile_phone(form, field):
+    """A mainland mobile number, spaces and dashes removed in place (an empty optional field passes)."""
+    field.data = (field.data or "").replace(" ", "").replace("-", "")
+    if field.data and not MOBILE_PHONE.match(field.data):
+        raise ValidationError(_l("Enter an 11-digit mobile number."))
 
 
 EARLIEST_YEAR, LATEST_YEAR = 1949, 2100

@@ -1,4 +1,5 @@
 """Imports every model module so that Alembic and the mapper see the whole schema from one place."""
+import ledger.models  # noqa: F401
 import tenants.models  # noqa: F401
 
 from . import audit, scheduler, storage, workcalendar  # noqa: F401

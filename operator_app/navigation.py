@@ -28,6 +28,7 @@ SECTIONS = (
     Section("bases.dashboard", _l("Dashboard"), EVERYONE),
     Section("tenants.company_list", _l("Tenant companies"), STAFF),
     Section("ledger.index", _l("Service ledger"), STAFF),
+    Section("ledger.mine", _l("Our services"), (c.ROLE_TENANT,)),
     Section("filings.index", _l("Reports and filings"), (c.ROLE_MANAGER, c.ROLE_STAFF)),
     Section("billing.index", _l("Billing"), (c.ROLE_MANAGER,)),
 )

@@ -1,25 +1,15 @@
 """Attendance forms: registering a person, a check-in point, the phone-and-PIN check-in, the rules setting."""
-import re
-
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from operator_app.accounts.forms import required
-from operator_app.forms import AppForm
-
-PHONE = re.compile(r"^1\d{10}$")
-
-
-def _phone(form, field):
-    field.data = (field.data or "").replace(" ", "").replace("-", "")
-    if not PHONE.match(field.data):
-        raise ValidationError(_l("Enter an 11-digit mobile number."))
+from operator_app.forms import AppForm, mobile_phone
 
 
 class PersonForm(AppForm):
     name = StringField(_l("Name"), validators=[required(), Length(max=60)])
-    phone = StringField(_l("Mobile phone"), validators=[required(), _phone])
+    phone = StringField(_l("Mobile phone"), validators=[required(), mobile_phone])
 
 
 class PointForm(AppForm):
@@ -27,7 +17,7 @@ class PointForm(AppForm):
 
 
 class CheckInLoginForm(AppForm):
-    phone = StringField(_l("Mobile phone"), validators=[required(), _phone])
+    phone = StringField(_l("Mobile phone"), validators=[required(), mobile_phone])
     pin = StringField(_l("Check-in PIN"), validators=[required(), Length(max=12)])
 
 

@@ -10,7 +10,7 @@ from operator_app.accounts import constants as ac
 from operator_app.accounts import services as account_services
 from operator_app.db import get_or_404
 from operator_app.extensions import db
-from operator_app.panels import register_panel
+from operator_app.panels import panels_for, register_panel
 from operator_app.scoping import ALL_BASE_ROLES, STAFF_ROLES, base_blueprint, public_base_blueprint, roles_required
 from operator_app.security import register_signup
 from operator_app.storage import UploadError, send_stored
@@ -204,7 +204,8 @@ def _detail_with(company, **overrides):
         leases=rent_services.leases_of(company),
         # The base's internal notes (decisions, exit checklist) are not shown to the tenant contact.
         decisions=services.decisions_of(company) if staff else [],
-        exit_record=services.exit_record_of(company) if staff else None)
+        exit_record=services.exit_record_of(company) if staff else None,
+        sections=panels_for(g.base, g.role, place="company", company=company))
     context.update(overrides)
     return render_template("tenants/detail.html", **context)
 

@@ -2,7 +2,7 @@
 browser wrapper that posts forms with their CSRF token like a real browser does."""
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
 
@@ -14,7 +14,9 @@ from operator_app.accounts import services
 from operator_app.accounts.models import Base, Membership, User
 from operator_app.db import scoped_to
 from operator_app.extensions import db
+from operator_app.timeutil import as_utc, utcnow
 from stdnum.cn import uscc
+from ledger import services as ledger_services
 from tenants import attendance_services, rent_services
 from tenants import services as tenant_services
 from tenants.models import TenantCompany
@@ -192,6 +194,105 @@ class Factory:
                                                                     Membership.base_id == base_ref.id))
             membership.tenant_company_id = company_id
             db.session.commit()
+
+
+    # --- The service ledger ---
+
+    ledger_author = None  # a UserRef recording the ledger entries instead of the base's owner
+
+    def _ledger(self, base_ref, make):
+        with self.app.test_request_context(), scoped_to(base_ref.id):
+            owner = db.session.get(User, (self.ledger_author or base_ref.owner).id)
+            base = db.session.get(Base, base_ref.id)
+            created = make(owner, base)
+            db.session.commit()
+            return created.id
+
+    def service_person(self, base_ref, name=None, is_mentor=False):
+        n = self._next()
+        values = {"name": name or f"服务专员{n}", "position": "专员", "phone": "", "is_mentor": is_mentor,
+                  "certificate_issuer": "山西省小企业服务中心" if is_mentor else "",
+                  "certificate_number": f"SX-{n:05d}" if is_mentor else "", "is_active": True}
+        return self._ledger(base_ref, lambda owner, base: ledger_services.add_person(values, by=owner))
+
+    def agency(self, base_ref, name=None, category="financing", starts_on=date(2025, 1, 1), ends_on=None):
+        values = {"name": name or f"合作机构{self._next()}", "category": category, "services": "",
+                  "agreement_starts_on": starts_on, "agreement_ends_on": ends_on, "contact_name": "",
+                  "contact_phone": "", "is_active": True}
+        return self._ledger(base_ref, lambda owner, base: ledger_services.add_agency(values, by=owner))
+
+    def service_request(self, base_ref, company_id, category="financing", content="想了解创业担保贷款",
+                        received_at=datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc), handler_id=None):
+        values = {"company_id": company_id, "channel": "phone", "category": category, "content": content,
+                  "received_at": received_at, "handler_id": handler_id}
+        return self._ledger(base_ref, lambda owner, base: ledger_services.create_request(values, base=base,
+                                                                                          by=owner))
+
+    def visit(self, base_ref, company_id, staff_id=None, agency_id=None, category="coaching",
+              occurred_on=date(2026, 3, 3)):
+        values = {"company_id": company_id, "occurred_on": occurred_on, "staff_id": staff_id,
+                  "agency_id": agency_id, "people": "", "purpose": "走访了解经营情况", "category": category,
+                  "content": "座谈", "follow_up": ""}
+        return self._ledger(base_ref, lambda owner, base: ledger_services.create_visit(values, by=owner))
+
+    def activity(self, base_ref, organiser_id=None, starts_at=datetime(2026, 3, 5, 6, 0, tzinfo=timezone.utc),
+                 hours=2, category="training", agency_id=None, title="创业培训沙龙"):
+        def make(owner, base):
+            values = {"title": title, "category": category, "starts_at": starts_at,
+                      "ends_at": starts_at + timedelta(hours=hours), "place": "一楼路演厅",
+                      "organiser_id": organiser_id, "agency_id": agency_id, "expected_companies": 10,
+                      "description": "", "signin_hours_after": 2, "publicity_links": "", "results": ""}
+            return ledger_services.create_activity(values, base=base, by=owner)
+        return self._ledger(base_ref, make)
+
+    def activity_file(self, base_ref, activity_id, kind="notice"):
+        """A notice or sheet scan (PDF) of the activity; returns the ActivityFile id."""
+        from ledger.models import Activity
+
+        def make(owner, base):
+            activity = db.session.get(Activity, activity_id)
+            upload = FileStorage(stream=BytesIO(PDF_BYTES), filename="通知.pdf")
+            return ledger_services.add_activity_files(activity, kind, [upload], now=utcnow(), by=owner)[0]
+        return self._ledger(base_ref, make)
+
+    def signin(self, base_ref, activity_id, phone="13800000001", name="张三", company_id=None,
+               at=None):
+        """A participant's sign-in (at the activity's start unless ``at`` is given); returns its id."""
+        from ledger.models import Activity
+
+        def make(owner, base):
+            activity = db.session.get(Activity, activity_id)
+            company = db.session.get(TenantCompany, company_id) if company_id else None
+            return ledger_services.sign_in(activity, name=name, phone=phone, company_name="某公司",
+                                           now=at or as_utc(activity.starts_at), company=company)[0]
+        return self._ledger(base_ref, make)
+
+    def link_agreement(self, base_ref, agency_id):
+        """Upload the agency's agreement (a PDF)."""
+        from ledger.models import PartnerAgency
+
+        def make(owner, base):
+            agency = db.session.get(PartnerAgency, agency_id)
+            upload = FileStorage(stream=BytesIO(PDF_BYTES), filename="合作协议.pdf")
+            ledger_services.update_agency(agency, {}, upload=upload, by=owner)
+            return agency
+        return self._ledger(base_ref, make)
+
+    def activity_code(self, base_ref, activity_id):
+        """The secret code of the activity's QR sign-in link."""
+        from ledger.models import Activity
+
+        with self.app.app_context(), scoped_to(base_ref.id):
+            return db.session.get(Activity, activity_id).signin_code
+
+    def feedback(self, base_ref, company_id, kind, entry_id, rating, comment=""):
+        """The company's rating of an entry (given by the base's tenant user); returns its id."""
+        def make(owner, base):
+            entry = db.session.get(ledger_services.ENTRY_MODELS[kind], entry_id)
+            company = db.session.get(TenantCompany, company_id)
+            return ledger_services.give_feedback(company, kind, entry, rating=rating, comment=comment,
+                                                 user=db.session.get(User, base_ref.users["tenant"].id))
+        return self._ledger(base_ref, make)
 
 
 class Browser:

@@ -10,6 +10,16 @@ from ..accounts import constants as c
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 
+# The order of the items in the policy text ("8个有" then "6个要"); a domain package's checks take their place.
+POLICY_ORDER = ("team", "mentors", "agencies", "site", "signage", "zones", "service_functions", "tenant_standard")
+CHECK_PROVIDERS = []
+
+
+def register_checks(provider):
+    """Let a domain package add the items it decides: ``provider(base)`` returns a list of Check."""
+    if provider not in CHECK_PROVIDERS:
+        CHECK_PROVIDERS.append(provider)
+
 
 @dataclass(frozen=True)
 class Check:
@@ -57,4 +67,7 @@ def profile_checks(base):
                         _l("Set the province's standard for this base type so tenant counts can be "
                            "checked against it.") if not base.tenant_count_standard
                         else _l("Standard: %(n)d tenants actually housed.", n=base.tenant_count_standard)))
-    return checks
+    for provider in CHECK_PROVIDERS:
+        checks.extend(provider(base))
+    order = {key: index for index, key in enumerate(POLICY_ORDER)}
+    return sorted(checks, key=lambda check: order.get(check.key, len(order)))

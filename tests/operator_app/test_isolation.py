@@ -8,6 +8,8 @@ from operator_app.db import ScopeError, get_or_404, scoped_to, set_current_base,
 from operator_app.extensions import db
 from werkzeug.exceptions import NotFound
 
+from ..helpers import Factory
+
 # Every endpoint of the app, classified. A new route that is not listed here fails test_every_route_is_classified.
 PUBLIC = {"auth.home", "auth.login", "auth.signup", "auth.accept_invite", "auth.set_language",
           "static", "bootstrap.static"}
@@ -24,10 +26,16 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "tenants.attendance_month", "tenants.attendance_settings", "tenants.attendance_company",
                "tenants.attendance_export", "tenants.attendance_import", "tenants.people_manage",
                "tenants.person_deactivate", "tenants.person_reset_pin", "tenants.points_manage",
-               "tenants.point_show"}
+               "tenants.point_show",
+               "ledger.index", "ledger.export", "ledger.satisfaction", "ledger.team", "ledger.person_edit",
+               "ledger.agency_create", "ledger.agency_edit", "ledger.agency_agreement", "ledger.request_create",
+               "ledger.request_detail", "ledger.request_edit", "ledger.request_status", "ledger.visit_create",
+               "ledger.visit_detail", "ledger.visit_edit", "ledger.activity_create", "ledger.activity_detail",
+               "ledger.activity_edit", "ledger.activity_files", "ledger.activity_file", "ledger.activity_file_delete",
+               "ledger.activity_qr", "ledger.entry_delete", "ledger.mine", "ledger.feedback"}
 # Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
 PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done",
-               "tenants_public.public_checkin"}
+               "tenants_public.public_checkin", "ledger_public.signin"}
 
 ROLES = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT)
 
@@ -60,12 +68,31 @@ def two_bases(factory):
            "quote_id": factory.quote(base_b), "policy_id": factory.policy(base_b),
            "lease_id": factory.lease(base_b, company_id),
            "person_id": factory.person(base_b, company_id)[0], "point_id": factory.point(base_b)}
+    ids.update(ledger_ids(factory, base_b, company_id))
     return base_a, base_b, ids
 
 
-def _base_urls(app, base_b, ids):
+def ledger_ids(factory, base, company_id, author=None):
+    """One of each ledger record of ``base``, named as the ledger's routes name their ids (entries recorded by
+    ``author``, default the owner)."""
+    factory.ledger_author = author
+    staff = factory.service_person(base)
+    activity = factory.activity(base, organiser_id=staff)
+    agency = factory.agency(base)
+    with_agreement = factory.agency(base)
+    factory.link_agreement(base, with_agreement)
+    ids = {"agency_id": with_agreement, "request_id": factory.service_request(base, company_id),
+           "visit_id": factory.visit(base, company_id, staff_id=staff, agency_id=agency),
+           "activity_id": activity, "file_id": factory.activity_file(base, activity),
+           "kind": "visit", "entry_id": factory.visit(base, company_id, staff_id=staff),
+           "code": factory.activity_code(base, activity), "member_id": staff}
+    factory.ledger_author = None
+    return ids
+
+
+def _base_urls(app, base_b, ids, with_ids_only=False):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint not in BASE_SCOPED:
+        if rule.endpoint not in BASE_SCOPED or (with_ids_only and rule.arguments == {"base_slug"}):
             continue
         values = {"base_slug": base_b.slug}
         for argument in rule.arguments - {"base_slug"}:
@@ -104,6 +131,14 @@ def _base_b_untouched(app, base_b, ids):
         assert db.session.get(MarketQuote, ids["quote_id"]).deleted_at is None
         lease = db.session.get(Lease, ids["lease_id"])
         assert lease.deleted_at is None and lease.actual_rent_fen == 3000
+        from ledger.models import Activity, ActivityFile, ServicePerson, ServiceRequest, Visit
+
+        assert db.session.get(ServiceRequest, ids["request_id"]).status == "open"
+        assert db.session.get(ServiceRequest, ids["request_id"]).deleted_at is None
+        assert db.session.get(Visit, ids["entry_id"]).deleted_at is None
+        assert db.session.get(Activity, ids["activity_id"]).deleted_at is None
+        assert db.session.get(ActivityFile, ids["file_id"]).deleted_at is None
+        assert db.session.get(ServicePerson, ids["member_id"]).name != "改名"
 
 
 @pytest.mark.parametrize("role", ROLES + ("owner",))
@@ -119,7 +154,7 @@ def test_another_bases_object_id_under_ones_own_base_is_404(app, two_bases, brow
     base_a, base_b, ids = two_bases
     browser.login(base_a.owner)
     urls = [(method, path.replace(f"/b/{base_b.slug}/", f"/b/{base_a.slug}/", 1))
-            for method, path in _base_urls(app, base_b, ids) if any(str(v) in path for v in ids.values())]
+            for method, path in _base_urls(app, base_b, ids, with_ids_only=True)]
     assert urls, "every route with an object id is tried"
     for method, path in urls:
         response = browser.post(path, {}, form_page="/account/password") if method == "POST" else browser.get(path)
@@ -154,6 +189,15 @@ def test_lists_and_exports_of_a_base_hold_no_row_of_another(app, two_bases, brow
     names = [row[0] for row in openpyxl.load_workbook(io.BytesIO(export.data)).active.iter_rows(min_row=2,
                                                                                                   values_only=True)]
     assert names == ["阿尔法公司"]
+    factory = Factory(app)
+    alpha_company = factory.company(base_a, name="阿尔法二号")
+    factory.service_request(base_a, alpha_company, content="阿尔法的诉求")
+    ledger = browser.get(f"/b/{base_a.slug}/ledger/").get_data(as_text=True)
+    assert "阿尔法的诉求" in ledger and "想了解创业担保贷款" not in ledger and "创业培训沙龙" not in ledger
+    assert f'data-entry="request-{ids["request_id"]}"' not in ledger
+    rows = list(openpyxl.load_workbook(io.BytesIO(browser.get(f"/b/{base_a.slug}/ledger/export.xlsx").data))
+                .active.iter_rows(min_row=2, values_only=True))
+    assert [row[4] for row in rows] == ["阿尔法的诉求"]
 
 
 def test_public_pages_of_an_unknown_base_or_unpublished_rules_are_404(two_bases, browser):

@@ -3,7 +3,7 @@ import pytest
 
 from operator_app.accounts import constants as c
 
-from .test_isolation import BASE_SCOPED
+from .test_isolation import BASE_SCOPED, ledger_ids
 
 M, S, T, N = c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT
 # The intended permissions (DESIGN.md "Roles"): settings and people are the manager's.
@@ -57,6 +57,33 @@ EXPECTED = {
     "tenants.person_reset_pin": EDITORS | {N},
     "tenants.points_manage": {M},
     "tenants.point_show": STAFF,
+    # The ledger: the whole team records services (a mentor edits only what they recorded); managers and staff
+    # keep the team and the agencies; a tenant contact files requests and rates services on its own page.
+    "ledger.index": STAFF,
+    "ledger.export": STAFF,
+    "ledger.satisfaction": STAFF,
+    "ledger.team": STAFF,
+    "ledger.person_edit": EDITORS,
+    "ledger.agency_create": EDITORS,
+    "ledger.agency_edit": EDITORS,
+    "ledger.agency_agreement": STAFF,
+    "ledger.request_create": STAFF,
+    "ledger.request_detail": STAFF,
+    "ledger.request_edit": STAFF,
+    "ledger.request_status": STAFF,
+    "ledger.visit_create": STAFF,
+    "ledger.visit_detail": STAFF,
+    "ledger.visit_edit": STAFF,
+    "ledger.activity_create": STAFF,
+    "ledger.activity_detail": STAFF,
+    "ledger.activity_edit": STAFF,
+    "ledger.activity_files": STAFF,
+    "ledger.activity_file": STAFF,
+    "ledger.activity_file_delete": STAFF,
+    "ledger.activity_qr": STAFF,
+    "ledger.entry_delete": STAFF,
+    "ledger.mine": {N},
+    "ledger.feedback": {N},
 }
 
 
@@ -77,6 +104,8 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
            "quote_id": factory.quote(base), "policy_id": factory.policy(base),
            "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
            "point_id": factory.point(base)}
+    # A mentor keeps the entries they recorded (others' are refused by the entry: tests/ledger).
+    ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None))
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).
