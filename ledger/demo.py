@@ -89,7 +89,7 @@ def load_demo_ledger(base, owner, companies, tenant_user, today):
         return services.create_activity({
             "title": title, "category": category, "starts_at": at(days_ago, 14), "ends_at": at(days_ago, 16, 30),
             "place": place, "organiser_id": organiser.id, "agency_id": agency.id if agency else None,
-            "expected_companies": 12, "description": "", "signin_hours_after": 2, "publicity_links": "",
+            "expected_companies": 12, "agenda": "", "sheet_companies": None, "sheet_people": None, "signin_hours_after": 2, "publicity_links": "",
             "results": ""}, base=base, by=owner)
 
     archived = activity("小微企业融资政策宣讲会", "financing", 20, people[5], agencies[2], "一楼路演厅")

@@ -93,8 +93,8 @@ def _cells(base, entry, today, ratings):
         companies, people = services.participation(entry)
         starts, ends = to_local(entry.starts_at, base.timezone), to_local(entry.ends_at, base.timezone)
         details = f"{starts:%Y-%m-%d %H:%M} – {ends:%H:%M}" + (f" · {entry.place}" if entry.place else "")
-        if entry.description:
-            details += "\n" + entry.description
+        if entry.agenda:
+            details += "\n" + entry.agenda
         names = "、".join(sorted({signin.company_name for signin in entry.signins}))
         archive = services.archive_state(entry, today, base.timezone)
         rest = [names, entry.title, details, entry.organiser.name if entry.organiser else "",

@@ -21,9 +21,10 @@ from . import constants as c
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
-def _datetime(label, required_field=True):
+def _datetime(label, required_field=True, description=None):
     first = InputRequired(message=_l("Enter the date and time.")) if required_field else Optional()
-    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=[first, sensible_date])
+    return DateTimeLocalField(label, format=DATETIME_FORMATS, validators=[first, sensible_date],
+                              description=description)
 
 
 def _date(label):
@@ -113,17 +114,35 @@ class RequestForm(_NotInFuture, AppForm):
     content = TextAreaField(_l("What the company asks for"), validators=[required(), Length(max=4000)])
     handler_id = _id_choice(_l("Handled by"), blank="")
 
+    def __init__(self, *args, answered=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.answered = answered  # the first answer, in the base's time, once there is one
+
     def validate_received_at(self, field):
         self._not_future(field, _l("A request cannot be received in the future."))
+        if self.answered is not None and field.data is not None and field.data > self.answered:
+            raise ValidationError(_l("A request cannot be received after its first answer (%(time)s).",
+                                     time=self.answered.strftime("%Y-%m-%d %H:%M")))
 
     def values(self):
         return {name: self[name].data for name in ("company_id", "channel", "category", "received_at", "content",
                                                    "handler_id")}
 
 
-class RequestStatusForm(AppForm):
+class RequestStatusForm(_NotInFuture, AppForm):
     status = SelectField(_l("Status"), choices=choices(c.REQUEST_STATUSES), validators=[required()])
+    responded_at = _datetime(_l("First answered at"), required_field=False, description=_l(
+        "Empty: now. A call answered on the spot and logged later: the time it was answered."))
     resolution = TextAreaField(_l("What was done"), validators=[Length(max=4000)])
+
+    def __init__(self, *args, received=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.received = received
+
+    def validate_responded_at(self, field):
+        self._not_future(field, _l("An answer cannot be given in the future."))
+        if self.received is not None and field.data is not None and field.data < self.received:
+            raise ValidationError(_l("The first answer cannot come before the request was received."))
 
     def validate_resolution(self, field):
         if self.status.data in c.DONE_STATUSES and not (field.data or "").strip():
@@ -167,14 +186,19 @@ class VisitForm(_NotInFuture, AppForm):
 class ActivityForm(AppForm):
     title = StringField(_l("Title"), validators=[required(), Length(max=200)])
     category = category_field()
-    starts_at = _datetime(_l("Starts"))
-    ends_at = _datetime(_l("Ends"))
+    starts_at = _datetime(_l("Activity starts"))
+    ends_at = _datetime(_l("Activity ends"))
     place = StringField(_l("Place"), validators=[required(), Length(max=200)])
     organiser_id = _id_choice(_l("Organised by"))
     agency_id = _id_choice(_l("With partner agency"), blank="")
     expected_companies = IntegerField(_l("Companies expected"), validators=[
         Optional(), NumberRange(min=0, max=100_000, message=_l("Enter a whole number from 0 to 100,000."))])
-    description = TextAreaField(_l("Content of the activity"), validators=[Length(max=4000)])
+    agenda = TextAreaField(_l("Content of the activity"), validators=[Length(max=4000)])
+    sheet_companies = IntegerField(_l("Companies on the paper sheet only"), validators=[
+        Optional(), NumberRange(min=0, max=100_000, message=_l("Enter a whole number from 0 to 100,000."))],
+        description=_l("Participants who signed the paper sheet instead of scanning: count them here."))
+    sheet_people = IntegerField(_l("People on the paper sheet only"), validators=[
+        Optional(), NumberRange(min=0, max=100_000, message=_l("Enter a whole number from 0 to 100,000."))])
     signin_hours_after = IntegerField(_l("Sign-in stays open after the end (hours)"), default=c.DEFAULT_SIGNIN_HOURS_AFTER,
                                       validators=[InputRequired(message=_l("Enter a number of hours.")),
                                                   NumberRange(min=0, max=c.MAX_SIGNIN_HOURS_AFTER,
@@ -190,15 +214,24 @@ class ActivityForm(AppForm):
     def validate_publicity_links(self, field):
         for line in (field.data or "").splitlines():
             line = line.strip()
-            if line and (urlsplit(line).scheme not in ("http", "https") or not urlsplit(line).netloc):
+            if line and not _is_web_link(line):
                 raise ValidationError(_l("Each line must be a web link starting with http:// or https://: %(line)s",
                                          line=line[:80]))
 
     def values(self):
         values = {name: self[name].data for name in ("title", "category", "starts_at", "ends_at", "organiser_id",
-                                                     "agency_id", "expected_companies", "signin_hours_after")}
-        return values | {name: (self[name].data or "").strip() for name in ("place", "description",
+                                                     "agency_id", "expected_companies", "signin_hours_after",
+                                                     "sheet_companies", "sheet_people")}
+        return values | {name: (self[name].data or "").strip() for name in ("place", "agenda",
                                                                              "publicity_links", "results")}
+
+
+def _is_web_link(text):
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 class ActivityFilesForm(AppForm):

@@ -177,12 +177,16 @@ class Activity(_Entry, BaseOwnedMixin, db.Model):
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("service_people.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("partner_agencies.id"), index=True)
     expected_companies: Mapped[int | None] = mapped_column(Integer)
-    description: Mapped[str] = mapped_column(Text, default="")
+    agenda: Mapped[str] = mapped_column(Text, default="")
+    # People who signed the paper sheet only (not by QR), counted from it by staff.
+    sheet_companies: Mapped[int | None] = mapped_column(Integer)
+    sheet_people: Mapped[int | None] = mapped_column(Integer)
     publicity_links: Mapped[str] = mapped_column(Text, default="")
     results: Mapped[str] = mapped_column(Text, default="")
     signin_code: Mapped[str] = mapped_column(String(32))
     signin_hours_after: Mapped[int] = mapped_column(Integer, default=c.DEFAULT_SIGNIN_HOURS_AFTER)
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # complete since (else None)
+    first_archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # on time or late
     overdue_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # marked by the daily job
 
     organiser: Mapped[ServicePerson | None] = relationship()

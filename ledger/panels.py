@@ -15,7 +15,7 @@ from . import services
 
 def _archive_context(base):
     today = today_in(base.timezone)
-    return {"overdue": services.overdue_activities(), "due_soon": services.due_soon(today, base.timezone),
+    return {"overdue": services.overdue_activities(today), "due_soon": services.due_soon(today, base.timezone),
             "today": today}
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from operator_app import audit
 from operator_app.extensions import db
@@ -25,7 +25,8 @@ REQUEST_FIELDS = ("company_id", "channel", "category", "received_at", "content",
 VISIT_FIELDS = ("company_id", "occurred_on", "staff_id", "agency_id", "people", "purpose", "category", "content",
                 "follow_up")
 ACTIVITY_FIELDS = ("title", "category", "starts_at", "ends_at", "place", "organiser_id", "agency_id",
-                   "expected_companies", "description", "signin_hours_after", "publicity_links", "results",
+                   "expected_companies", "agenda", "signin_hours_after", "publicity_links", "results",
+                   "sheet_companies", "sheet_people",
                    "occurred_on", "ends_on")
 ARCHIVE_PERIOD = timedelta(days=c.ARCHIVE_DAYS)
 ENTRY_MODELS = {c.KIND_REQUEST: ServiceRequest, c.KIND_VISIT: Visit, c.KIND_ACTIVITY: Activity}
@@ -128,11 +129,13 @@ def update_request(request, values, *, base, by):
     return audit.update(request, values, REQUEST_FIELDS, action="request.update", user=by)
 
 
-def set_request_status(request, status, resolution, *, now, by):
-    """Move a request along: the first answer is its response time; resolving or closing ends it, and reopening
-    clears the end (both recorded in the audit log)."""
+def set_request_status(request, status, resolution, *, now, by, responded_at=None):
+    """Move a request along: the first answer (``responded_at``, default ``now``) gives its response time;
+    resolving or closing ends it, and reopening clears the end (all recorded in the audit log)."""
     values = {"status": status, "resolution": resolution or request.resolution}
-    if status != c.STATUS_OPEN and request.responded_at is None:
+    if responded_at is not None:
+        values["responded_at"] = responded_at
+    elif status != c.STATUS_OPEN and request.responded_at is None:
         values["responded_at"] = now
     if status in c.DONE_STATUSES:
         values["resolved_at"] = as_utc(request.resolved_at) if request.status == status else now
@@ -263,18 +266,21 @@ def archive_state(activity, today, timezone):
     missing = missing_items(activity)
     deadline = activity.archive_deadline
     if not missing:
-        archived_on = to_local(activity.archived_at, timezone).date() if activity.archived_at else today
-        late = activity.archived_at is not None and archived_on > deadline
+        first = activity.first_archived_at
+        archived_on = to_local(first, timezone).date() if first else today
+        late = archived_on > deadline
         return ArchiveState(c.ARCHIVE_LATE if late else c.ARCHIVE_COMPLETE, (), deadline)
     return ArchiveState(c.ARCHIVE_OVERDUE if today > deadline else c.ARCHIVE_PENDING, missing, deadline)
 
 
 def refresh_archive(activity, now):
-    """Stamp the moment the archive became complete (or clear it when an item was withdrawn)."""
+    """Stamp the moment the archive became complete (cleared when an item is withdrawn); the first completion
+    is kept, so replacing a wrong file later does not make a timely archive late."""
     db.session.expire(activity, ["files", "signins"])
     complete = not missing_items(activity)
     if complete and activity.archived_at is None:
         activity.archived_at = now
+        activity.first_archived_at = activity.first_archived_at or now
     elif not complete and activity.archived_at is not None:
         activity.archived_at = None
     db.session.flush()
@@ -299,10 +305,11 @@ def mark_overdue(base, now):
     return marked
 
 
-def overdue_activities():
-    """Activities the job marked overdue whose archive is still incomplete, oldest first."""
+def overdue_activities(today):
+    """Activities whose archive days have passed with the archive incomplete, oldest first (from the dates,
+    so the list is right before the day's job has run and after an activity's dates were corrected)."""
     return db.session.scalars(select(Activity).where(
-        Activity.deleted_at.is_(None), Activity.overdue_at.is_not(None), Activity.archived_at.is_(None))
+        Activity.deleted_at.is_(None), Activity.archived_at.is_(None), Activity.ends_on < today - ARCHIVE_PERIOD)
         .order_by(Activity.ends_on)).all()
 
 
@@ -352,9 +359,11 @@ def sign_in(activity, *, name, phone, company_name, now, user=None, company=None
     existing = find_signin(activity, phone)
     if existing is not None:
         return existing, True
+    # Only a recognised tenant login ties a sign-in to a company of the files: a typed name stays text (anyone
+    # with the link could type any tenant's name).
     signin = SignIn(activity_id=activity.id, name=name, phone=phone,
                     company_name=company.name if company is not None else company_name,
-                    company_id=company.id if company is not None else _company_named(company_name),
+                    company_id=company.id if company is not None else None,
                     user_id=user.id if user is not None else None, signed_at=now)
     db.session.add(signin)
     db.session.flush()
@@ -362,16 +371,11 @@ def sign_in(activity, *, name, phone, company_name, now, user=None, company=None
     return signin, False
 
 
-def _company_named(name):
-    """The company of the base with exactly this name (a participant typing its name), or None."""
-    return db.session.scalar(select(TenantCompany.id).where(TenantCompany.name == name.strip(),
-                                                            TenantCompany.deleted_at.is_(None)).limit(1))
-
-
 def participation(activity):
-    """(companies that took part, people who signed in), from the QR sign-ins."""
+    """(companies that took part, people who took part): the QR sign-ins, plus those counted by staff from the
+    paper sheet."""
     companies = {signin.company_id or signin.company_name.strip() for signin in activity.signins}
-    return len(companies), len(activity.signins)
+    return len(companies) + (activity.sheet_companies or 0), len(activity.signins) + (activity.sheet_people or 0)
 
 
 # --- Feedback and satisfaction ------------------------------------------------------------------------------
@@ -432,6 +436,16 @@ def give_feedback(company, kind, entry, *, rating, comment, user):
     return feedback
 
 
+def _on_live_entries():
+    """Feedback on entries still in the ledger (an entry withdrawn as a mistake takes its ratings with it)."""
+    conditions = []
+    for kind, model in ENTRY_MODELS.items():
+        column = getattr(Feedback, f"{kind}_id")
+        withdrawn = select(model.id).where(model.deleted_at.is_not(None))
+        conditions.append(or_(column.is_(None), column.not_in(withdrawn)))
+    return and_(*conditions)
+
+
 @dataclass(frozen=True)
 class Satisfaction:
     key: object
@@ -442,13 +456,15 @@ class Satisfaction:
 
 def satisfaction():
     """Average ratings per service category and per partner agency (000: providers managed by satisfaction)."""
+    live = _on_live_entries()
     by_category = db.session.execute(select(Feedback.category, func.count(Feedback.id), func.avg(Feedback.rating))
-                                     .group_by(Feedback.category)).all()
+                                     .where(live).group_by(Feedback.category)).all()
     categories = [Satisfaction(key, c.CATEGORIES.get(key, key), count, float(average))
                   for key, count, average in by_category]
     by_agency = db.session.execute(
         select(PartnerAgency.id, PartnerAgency.name, func.count(Feedback.id), func.avg(Feedback.rating))
-        .join(Feedback, Feedback.agency_id == PartnerAgency.id).group_by(PartnerAgency.id, PartnerAgency.name)
+        .join(Feedback, Feedback.agency_id == PartnerAgency.id).where(live)
+        .group_by(PartnerAgency.id, PartnerAgency.name)
         .order_by(func.avg(Feedback.rating))).all()
     agencies_ = [Satisfaction(key, name, count, float(average)) for key, name, count, average in by_agency]
     order = list(c.CATEGORIES)

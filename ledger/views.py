@@ -235,8 +235,19 @@ def request_create():
 def request_detail(request_id):
     """A request, its handling and the company's feedback. Raises NotFound."""
     entry = _entry_or_404(ServiceRequest, request_id)
-    status_form = RequestStatusForm(formdata=None, obj=entry) if entry.editable_by(g.user, g.role) else None
+    status_form = None
+    if entry.editable_by(g.user, g.role):
+        status_form = _status_form(entry, formdata=None, status=entry.status, resolution=entry.resolution)
     return _request_page(entry, status_form)
+
+
+def _local(moment):
+    """A stored timestamp as the base's naive wall-clock time, as the forms show it."""
+    return to_local(moment, g.base.timezone).replace(tzinfo=None) if moment is not None else None
+
+
+def _status_form(entry, **kwargs):
+    return RequestStatusForm(now=_local_now(), received=_local(entry.received_at), **kwargs)
 
 
 def _request_page(entry, status_form):
@@ -250,9 +261,9 @@ def _request_page(entry, status_form):
 def request_edit(request_id):
     """Correct a logged request (audited). Raises NotFound, or Forbidden for a mentor's colleague's entry."""
     entry = _entry_or_404(ServiceRequest, request_id, edit=True)
-    form = _request_form(entry, obj=entry)
+    form = _request_form(entry, obj=entry, answered=_local(entry.responded_at))
     if request.method == "GET":
-        form.received_at.data = to_local(entry.received_at, g.base.timezone).replace(tzinfo=None)
+        form.received_at.data = _local(entry.received_at)
     if form.validate_on_submit():
         services.update_request(entry, _request_values(form), base=g.base, by=g.user)
         db.session.commit()
@@ -266,11 +277,11 @@ def request_edit(request_id):
 def request_status(request_id):
     """Move the request along (received → being handled → resolved or closed). Raises NotFound or Forbidden."""
     entry = _entry_or_404(ServiceRequest, request_id, edit=True)
-    form = RequestStatusForm()
+    form = _status_form(entry)
     if not form.validate_on_submit():
         return _request_page(entry, form), 200
     services.set_request_status(entry, form.status.data, (form.resolution.data or "").strip(), now=_now(),
-                                by=g.user)
+                                responded_at=from_local(form.responded_at.data, g.base.timezone), by=g.user)
     db.session.commit()
     flash(_("The request is now: %(status)s.", status=entry.status_label), "success")
     return redirect(url_for("ledger.request_detail", request_id=entry.id))

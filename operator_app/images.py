@@ -24,6 +24,8 @@ from .timeutil import utcnow
 MAX_PIXELS = 50_000_000
 # The storage type (from the magic bytes) -> the only Pillow format allowed to open it.
 PILLOW_FORMATS = {"jpg": "JPEG", "png": "PNG", "webp": "WEBP"}
+# A scanned or photographed document stays legible at this size (an A4 page at about 250 dpi).
+DOCUMENT_MAX_SIDE = 3000
 JPEG_QUALITY = 85
 WEBP_QUALITY = 85
 # EXIF tags tried in order for the capture time: when the shutter fired, when it was digitised, when the
@@ -74,13 +76,28 @@ def save_image(upload, *, by=None, max_side=2048, thumb_side=400):
     kind = detect_type(data[:16])
     if kind not in PILLOW_FORMATS:
         raise UploadError(NOT_A_PHOTO)
-    image, captured_at = _decode(data, kind, max_side)
-    picture = _picture(image, max_side)
+    picture, captured_at = _clean(data, kind, max_side)
     thumbnail = _thumbnail(picture, thumb_side)
     name = _stem(upload.filename)
     return SavedImage(stored=store_bytes(_encode(picture, kind), kind, f"{name}.{kind}", by=by),
                       thumbnail=store_bytes(_encode(thumbnail, "jpg"), "jpg", f"thumb-{name}.jpg", by=by),
                       captured_at=captured_at, width=picture.width, height=picture.height)
+
+
+def without_metadata(data, kind, max_side=DOCUMENT_MAX_SIDE):
+    """The picture ``data`` of storage type ``kind`` re-encoded from its pixels alone, upright and shrunk to
+    ``max_side``: what storage keeps of a scanned or photographed document (a licence, a sign-in sheet).
+
+    Raises UploadError when it is damaged or too large.
+    """
+    picture, _ = _clean(data, kind, max_side)
+    return _encode(picture, kind)
+
+
+def _clean(data, kind, max_side):
+    """(the decoded picture in a plain mode, shrunk to ``max_side``; its capture time)."""
+    image, captured_at = _decode(data, kind, max_side)
+    return _picture(image, max_side), captured_at
 
 
 def _decode(data, kind, max_side):

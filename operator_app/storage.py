@@ -28,6 +28,7 @@ SIGNATURES = {
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp",
                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 DOCUMENT_TYPES = ("pdf", "jpg", "png", "webp")
+PICTURE_TYPES = ("jpg", "png", "webp")
 
 
 class UploadError(ValueError):
@@ -112,13 +113,19 @@ def read_upload(upload, max_bytes=None):
 def save_upload(upload, *, allowed, by=None, max_bytes=None):
     """Store the werkzeug ``upload`` if its content is one of ``allowed`` types; returns the StoredFile.
 
-    Raises UploadError with a user-facing message for an empty, oversized or wrong-typed file.
+    A picture (a photographed licence, a scanned sign-in sheet) is kept re-encoded without its metadata, so
+    the location a phone wrote into it never reaches storage. Raises UploadError with a user-facing message
+    for an empty, oversized, wrong-typed, damaged or too large file.
     """
     data = read_upload(upload, max_bytes)
     kind = detect_type(data[:16])
     if kind not in allowed:
         raise UploadError(_l("This kind of file is not accepted here. Accepted: %(kinds)s.",
                              kinds=", ".join(k.upper() for k in allowed)))
+    if kind in PICTURE_TYPES:
+        from .images import without_metadata  # (images builds on this module)
+
+        data = without_metadata(data, kind)
     return store_bytes(data, kind, upload.filename or f"file.{kind}", by=by)
 
 

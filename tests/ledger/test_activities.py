@@ -37,7 +37,7 @@ def photo(kind="JPEG", size=(64, 48), taken="2026:03:05 14:30:00", gps=True):
 def _form_values(**overrides):
     values = {"title": "知识产权沙龙", "category": "professional", "starts_at": "2026-03-05T14:00",
               "ends_at": "2026-03-05T16:30", "place": "路演厅", "organiser_id": "", "agency_id": "",
-              "expected_companies": "20", "description": "专利申请实务", "signin_hours_after": "2",
+              "expected_companies": "20", "agenda": "专利申请实务", "signin_hours_after": "2",
               "publicity_links": "", "results": ""}
     return values | overrides
 
@@ -278,3 +278,93 @@ def test_sign_ins_alone_satisfy_the_sign_in_item(app, factory):
     factory.signin(base, activity)
     with app.app_context(), scoped_to(base.id):
         assert services.missing_items(db.session.get(Activity, activity)) == ("notice", "photos")
+
+
+def test_the_job_does_not_mark_on_the_last_day_and_the_dashboard_needs_no_job(app, factory, browser):
+    base = factory.base("alpha")
+    organiser = factory.service_person(base)
+    ended = utcnow() - timedelta(days=5)
+    activity = factory.activity(base, organiser_id=organiser, title="没有人跑任务也逾期", starts_at=ended)
+    browser.login(base.users["staff"])
+    # No job has run: the dashboard already lists it from its dates.
+    assert f'data-overdue="{activity}"' in browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+    # A run on the deadline day (8 March, the third day after 5 March) marks nothing.
+    march = factory.activity(base, organiser_id=organiser, starts_at=datetime(2026, 3, 5, 6, 0, tzinfo=timezone.utc))
+    with app.app_context():
+        run_job(ARCHIVE_JOB, now=datetime(2026, 3, 7, 17, 10, tzinfo=timezone.utc))  # 8 March, 01:10 local
+    with app.app_context(), scoped_to(base.id):
+        assert db.session.get(Activity, march).overdue_at is None
+    # Corrected to December, the first one leaves the overdue list.
+    organiser_values = _form_values(organiser_id=organiser, starts_at="2026-12-20T14:00", ends_at="2026-12-20T16:00")
+    detail = f"/b/{base.slug}/ledger/activities/{activity}"
+    assert browser.post(f"{detail}/edit", organiser_values).status_code == 302
+    assert f'data-overdue="{activity}"' not in browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+
+
+def test_a_file_replaced_after_the_deadline_keeps_a_timely_archive_timely(app, factory, browser):
+    base = factory.base("alpha")
+    activity = factory.activity(base, organiser_id=factory.service_person(base),
+                                starts_at=datetime(2026, 3, 5, 6, 0, tzinfo=timezone.utc))
+    with app.test_request_context(), scoped_to(base.id):
+        from operator_app.accounts.models import User
+        from werkzeug.datastructures import FileStorage
+
+        owner, entry = db.session.get(User, base.owner.id), db.session.get(Activity, activity)
+        seventh = datetime(2026, 3, 7, 2, 0, tzinfo=timezone.utc)
+        for kind, data, name in (("notice", PDF_BYTES, "错的通知.pdf"), ("photo", photo(), "现场.jpg")):
+            services.add_activity_files(entry, kind, [FileStorage(BytesIO(data), name)], now=seventh, by=owner)
+        db.session.commit()
+    factory.signin(base, activity)
+    browser.login(base.users["staff"])
+    detail = f"/b/{base.slug}/ledger/activities/{activity}"
+    assert 'data-archive="complete"' in browser.get(detail).get_data(as_text=True)
+    with app.app_context(), scoped_to(base.id):
+        wrong = db.session.scalar(select(ActivityFile).where(ActivityFile.kind == "notice"))
+    browser.post(f"{detail}/files/{wrong.id}/delete", {}, form_page=detail)
+    assert 'data-archive="overdue"' in browser.get(detail).get_data(as_text=True)
+    _upload(browser, base, activity, "notice", [(PDF_BYTES, "对的通知.pdf")])
+    assert 'data-archive="complete"' in browser.get(detail).get_data(as_text=True)
+
+
+def test_a_photographed_sheet_or_notice_loses_its_location_too(app, factory, browser):
+    base = factory.base("alpha")
+    activity = factory.activity(base, organiser_id=factory.service_person(base))
+    browser.login(base.users["staff"])
+    assert _upload(browser, base, activity, "sheet", [(photo(), "签到表.jpg")]).status_code == 302
+    with app.app_context(), scoped_to(base.id):
+        sheet = db.session.scalar(select(ActivityFile).where(ActivityFile.kind == "sheet"))
+        data = storage().read(db.session.get(StoredFile, sheet.file_id).key)
+    assert Image.open(BytesIO(data)).format == "JPEG" and b"Exif" not in data and b"GPS" not in data
+
+
+def test_a_typed_company_name_is_text_and_paper_sheet_counts_add_to_the_participants(app, factory, browser,
+                                                                                  new_browser):
+    base = factory.base("alpha")
+    tenant = factory.company(base, name="晋阳软件")
+    activity = _open_activity(factory, base)
+    url = f"/p/{base.slug}/ledger/signin/{activity}/{factory.activity_code(base, activity)}"
+    new_browser().post(url, {"name": "冒名者", "phone": "13911112222", "company_name": "晋阳软件"})
+    with app.app_context(), scoped_to(base.id):
+        signin = db.session.scalar(select(SignIn))
+        assert signin.company_name == "晋阳软件" and signin.company_id is None
+    browser.login(base.users["staff"])
+    assert f'data-service="activity-{activity}"' not in browser.get(
+        f"/b/{base.slug}/tenants/{tenant}").get_data(as_text=True)
+    detail = f"/b/{base.slug}/ledger/activities/{activity}"
+    with app.app_context(), scoped_to(base.id):
+        entry = db.session.get(Activity, activity)
+        start = to_local(entry.starts_at, "Asia/Shanghai").strftime("%Y-%m-%dT%H:%M")
+        end = to_local(entry.ends_at, "Asia/Shanghai").strftime("%Y-%m-%dT%H:%M")
+    browser.post(f"{detail}/edit", _form_values(organiser_id=entry.organiser_id, starts_at=start, ends_at=end,
+                                                sheet_companies="4", sheet_people="9"))
+    assert "5 家企业，10 人" in browser.get(detail).get_data(as_text=True)
+
+
+def test_an_unreadable_publicity_link_is_a_field_error_not_a_crash(app, factory, browser):
+    base = factory.base("alpha")
+    organiser = factory.service_person(base)
+    browser.login(base.users["staff"])
+    response = browser.post(f"/b/{base.slug}/ledger/activities/new",
+                            _form_values(organiser_id=organiser, publicity_links="http://[::1"))
+    assert response.status_code == 200 and field_errors(response)["publicity_links"]
+    assert _count(app, Activity) == 0

@@ -252,3 +252,27 @@ def test_a_withdrawn_entry_leaves_the_ledger_but_stays_in_the_records(app, facto
     with app.app_context(), scoped_to(base.id):
         assert as_utc(db.session.get(Visit, visit).deleted_at) <= utcnow()
         assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "visit.delete")) is not None
+
+
+def test_the_first_answer_can_be_given_and_cannot_precede_the_request(app, factory, browser):
+    base = factory.base("alpha")
+    company = factory.company(base)
+    browser.login(base.users["staff"])
+    created = browser.post(f"/b/{base.slug}/ledger/requests/new", {
+        "company_id": company, "channel": "phone", "category": "information", "received_at": _local_now_text(300),
+        "content": "电话咨询政策", "handler_id": ""})
+    detail = created.headers["Location"]
+    early = _local_now_text(400)
+    refused = browser.post(f"{detail}/status", {"status": "resolved", "responded_at": early, "resolution": "已答复"},
+                           form_page=detail)
+    assert field_errors(refused)["responded_at"] == ["首次响应时间不能早于受理时间。"]
+    browser.post(f"{detail}/status", {"status": "resolved", "responded_at": _local_now_text(295),
+                                      "resolution": "当场答复"}, form_page=detail)
+    with app.app_context(), scoped_to(base.id):
+        entry = db.session.scalar(select(ServiceRequest))
+        assert timedelta(minutes=4) <= entry.response_time <= timedelta(minutes=6)
+    # Moving the receipt after the answer is refused on the field.
+    moved = browser.post(f"{detail}/edit", {"company_id": company, "channel": "phone", "category": "information",
+                                            "received_at": _local_now_text(10), "content": "电话咨询政策",
+                                            "handler_id": ""})
+    assert "受理时间不能晚于首次响应时间" in field_errors(moved)["received_at"][0]

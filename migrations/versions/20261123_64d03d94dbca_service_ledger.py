@@ -1,8 +1,8 @@
-"""service ledger
+"""Add the service ledger: team, partner agencies, requests, visits, activities with files and sign-ins, feedback
 
-Revision ID: 00f5fc8bbead
+Revision ID: 64d03d94dbca
 Revises: 5c7e2a91d0b4
-Create Date: 2026-11-23 19:37:01.033995
+Create Date: 2026-11-23 20:08:46.750156
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '00f5fc8bbead'
+revision = '64d03d94dbca'
 down_revision = '5c7e2a91d0b4'
 branch_labels = None
 depends_on = None
@@ -94,12 +94,15 @@ def upgrade():
     sa.Column('organiser_id', sa.Integer(), nullable=True),
     sa.Column('agency_id', sa.Integer(), nullable=True),
     sa.Column('expected_companies', sa.Integer(), nullable=True),
-    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('agenda', sa.Text(), nullable=False),
+    sa.Column('sheet_companies', sa.Integer(), nullable=True),
+    sa.Column('sheet_people', sa.Integer(), nullable=True),
     sa.Column('publicity_links', sa.Text(), nullable=False),
     sa.Column('results', sa.Text(), nullable=False),
     sa.Column('signin_code', sa.String(length=32), nullable=False),
     sa.Column('signin_hours_after', sa.Integer(), nullable=False),
     sa.Column('archived_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('first_archived_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('overdue_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('category', sa.String(length=20), nullable=False),
     sa.Column('occurred_on', sa.Date(), nullable=False),
