@@ -42,14 +42,17 @@ def _notice():
     return FileStorage(BytesIO(data), "活动通知.pdf")
 
 
-def load_demo_ledger(base, owner, companies, tenant_user, today):
-    """Fill the ledger of the demo ``base`` (within its scope); ``today`` is the base's date."""
+def load_demo_ledger(base, owner, companies, users, today):
+    """Fill the ledger of the demo ``base`` (within its scope); ``users`` are the demo logins by role, ``today``
+    is the base's date."""
+    logins = {"王建国": owner, **{user.name: user for user in users.values()}}
     def at(days_ago, hour, minute=0):
         return from_local(datetime.combine(today - timedelta(days=days_ago), time(hour, minute)), base.timezone)
 
     people = [services.add_person({"name": name, "position": position, "phone": "", "is_mentor": bool(number),
                                    "certificate_issuer": "山西省小企业服务中心" if number else "",
-                                   "certificate_number": number or "", "is_active": True}, by=owner)
+                                   "certificate_number": number or "", "is_active": True,
+                                   "user_id": logins[name].id if name in logins else None}, by=owner)
               for name, position, number in TEAM]
     agencies = [services.add_agency({"name": name, "category": category, "services": offered,
                                      "agreement_starts_on": today - timedelta(days=400 + 30 * index),
@@ -112,4 +115,4 @@ def load_demo_ledger(base, owner, companies, tenant_user, today):
     for entry, kind, rating, comment in ((visit_entries[0], "visit", 5, "辅导很细致"),
                                          (visit_entries[3], "visit", 4, ""),
                                          (archived, "activity", 4, "希望多组织类似活动")):
-        services.give_feedback(first, kind, entry, rating=rating, comment=comment, user=tenant_user)
+        services.give_feedback(first, kind, entry, rating=rating, comment=comment, user=users["tenant"])

@@ -69,6 +69,9 @@ class PersonForm(AppForm):
                                                     "business service centre."))
     certificate_number = StringField(_l("Certificate number"), validators=[Length(max=60)])
     is_active = BooleanField(_l("On the team now"), default=True)
+    user_id = SelectField(_l("Their login"), coerce=_int_or_none, validators=[Optional()],
+                          description=_l("A mentor with a login can then update the requests they handle, the "
+                                         "visits they make and the activities they organise."))
 
     def validate_certificate_issuer(self, field):
         if self.is_mentor.data and not (field.data or "").strip():
@@ -81,7 +84,7 @@ class PersonForm(AppForm):
     def values(self):
         return {name: (self[name].data.strip() if isinstance(self[name].data, str) else self[name].data)
                 for name in ("name", "position", "phone", "is_mentor", "certificate_issuer", "certificate_number",
-                             "is_active")}
+                             "is_active", "user_id")}
 
 
 class AgencyForm(AppForm):

@@ -31,6 +31,7 @@ class ServicePerson(BaseOwnedMixin, db.Model):
     certificate_issuer: Mapped[str] = mapped_column(String(120), default="")
     certificate_number: Mapped[str] = mapped_column(String(60), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # their login, when they have one
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     @property
@@ -85,11 +86,15 @@ class _Entry:
         return c.CATEGORIES.get(self.category, self.category)
 
     def editable_by(self, user, role):
-        """Managers and staff keep every entry; a mentor keeps the entries they made."""
+        """Managers and staff keep every entry; a mentor keeps the entries they made or are the person of
+        (the request they handle, the visit they made, the activity they organise)."""
         from operator_app.accounts import constants as ac
 
-        return role in (ac.ROLE_MANAGER, ac.ROLE_STAFF) or (role == ac.ROLE_MENTOR
-                                                             and self.created_by_id == user.id)
+        if role in (ac.ROLE_MANAGER, ac.ROLE_STAFF):
+            return True
+        person = getattr(self, self.person_attribute)
+        return role == ac.ROLE_MENTOR and (self.created_by_id == user.id
+                                           or (person is not None and person.user_id == user.id))
 
 
 class ServiceRequest(_Entry, BaseOwnedMixin, db.Model):
@@ -113,6 +118,7 @@ class ServiceRequest(_Entry, BaseOwnedMixin, db.Model):
     handler: Mapped[ServicePerson | None] = relationship()
 
     kind = c.KIND_REQUEST
+    person_attribute = "handler"
 
     @property
     def title(self):
@@ -157,6 +163,7 @@ class Visit(_Entry, BaseOwnedMixin, db.Model):
     agency: Mapped[PartnerAgency | None] = relationship()
 
     kind = c.KIND_VISIT
+    person_attribute = "staff"
 
     @property
     def title(self):
@@ -198,6 +205,7 @@ class Activity(_Entry, BaseOwnedMixin, db.Model):
     signins: Mapped[list["SignIn"]] = relationship(order_by="SignIn.signed_at", viewonly=True)
 
     kind = c.KIND_ACTIVITY
+    person_attribute = "organiser"
 
     @property
     def archive_deadline(self):

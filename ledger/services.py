@@ -18,7 +18,8 @@ from tenants.models import TenantCompany
 from . import constants as c
 from .models import Activity, ActivityFile, Feedback, PartnerAgency, ServicePerson, ServiceRequest, SignIn, Visit
 
-PERSON_FIELDS = ("name", "position", "phone", "is_mentor", "certificate_issuer", "certificate_number", "is_active")
+PERSON_FIELDS = ("name", "position", "phone", "is_mentor", "certificate_issuer", "certificate_number", "is_active",
+                 "user_id")
 AGENCY_FIELDS = ("name", "category", "services", "agreement_starts_on", "agreement_ends_on", "contact_name",
                  "contact_phone", "is_active")
 REQUEST_FIELDS = ("company_id", "channel", "category", "received_at", "content", "handler_id", "occurred_on")

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
 from operator_app.accounts import constants as ac
+from operator_app.accounts import services as account_services
 from operator_app.db import get_or_404
 from operator_app.extensions import db
 from operator_app.scoping import STAFF_ROLES, base_blueprint, public_base_blueprint, roles_required
@@ -127,11 +128,20 @@ def satisfaction():
 
 # --- Team and agencies --------------------------------------------------------------------------------------
 
+def _person_form(**kwargs):
+    """The team member form; the login is one of the base's own team accounts."""
+    form = PersonForm(**kwargs)
+    form.user_id.choices = [SelectChoice("", _("— none —"))] + [
+        SelectChoice(membership.user_id, f"{membership.user.name}（{membership.user.email}）")
+        for membership in account_services.base_members(g.base, roles=STAFF_ROLES)]
+    return form
+
+
 @bp.route("/team", methods=["GET", "POST"])
 @roles_required(*STAFF_ROLES)
 def team():
     """The service team against the policy minimums; managers and staff add people."""
-    form = PersonForm() if g.role in EDITORS else None
+    form = _person_form() if g.role in EDITORS else None
     if form is not None and form.validate_on_submit():
         person = services.add_person(form.values(), by=g.user)
         db.session.commit()
@@ -146,7 +156,7 @@ def team():
 def person_edit(member_id):
     """Correct a team member's details, or record that they left. Raises NotFound."""
     person = get_or_404(ServicePerson, member_id)
-    form = PersonForm(obj=person)
+    form = _person_form(obj=person)
     if form.validate_on_submit():
         services.update_person(person, form.values(), by=g.user)
         db.session.commit()

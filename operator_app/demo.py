@@ -55,7 +55,7 @@ def load_demo():
 
         from .timeutil import today_in
 
-        load_demo_ledger(base, owner, companies, users[c.ROLE_TENANT], today_in(base.timezone))
+        load_demo_ledger(base, owner, companies, users, today_in(base.timezone))
     return base
 
 

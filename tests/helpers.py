@@ -208,11 +208,12 @@ class Factory:
             db.session.commit()
             return created.id
 
-    def service_person(self, base_ref, name=None, is_mentor=False):
+    def service_person(self, base_ref, name=None, is_mentor=False, user_ref=None):
         n = self._next()
         values = {"name": name or f"服务专员{n}", "position": "专员", "phone": "", "is_mentor": is_mentor,
                   "certificate_issuer": "山西省小企业服务中心" if is_mentor else "",
-                  "certificate_number": f"SX-{n:05d}" if is_mentor else "", "is_active": True}
+                  "certificate_number": f"SX-{n:05d}" if is_mentor else "", "is_active": True,
+                  "user_id": user_ref.id if user_ref else None}
         return self._ledger(base_ref, lambda owner, base: ledger_services.add_person(values, by=owner))
 
     def agency(self, base_ref, name=None, category="financing", starts_on=date(2025, 1, 1), ends_on=None):

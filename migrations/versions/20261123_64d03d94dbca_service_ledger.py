@@ -26,9 +26,11 @@ def upgrade():
     sa.Column('certificate_issuer', sa.String(length=120), nullable=False),
     sa.Column('certificate_number', sa.String(length=60), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('base_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['base_id'], ['bases.id'], name=op.f('fk_service_people_base_id_bases'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_service_people_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_people'))
     )
     with op.batch_alter_table('service_people', schema=None) as batch_op:

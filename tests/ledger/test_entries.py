@@ -276,3 +276,27 @@ def test_the_first_answer_can_be_given_and_cannot_precede_the_request(app, facto
                                             "received_at": _local_now_text(10), "content": "电话咨询政策",
                                             "handler_id": ""})
     assert "受理时间不能晚于首次响应时间" in field_errors(moved)["received_at"][0]
+
+
+def test_a_mentor_linked_to_a_team_member_moves_along_the_requests_they_handle(app, factory, browser):
+    base = factory.base("alpha")
+    company = factory.company(base)
+    factory.link_tenant(base, company)
+    browser.login(base.owner)
+    team = f"/b/{base.slug}/ledger/team"
+    other = factory.base("bravo")
+    # A login from another base is not a choice.
+    refused = browser.post(team, {"name": "赵老师", "is_active": "y", "user_id": other.users["mentor"].id})
+    assert field_errors(refused)["user_id"]
+    browser.post(team, {"name": "赵老师", "is_active": "y", "user_id": base.users["mentor"].id})
+    with app.app_context(), scoped_to(base.id):
+        handler = db.session.scalar(select(ServicePerson)).id
+    handled = factory.service_request(base, company, content="辅导师经办", handler_id=handler)
+    unrelated = factory.service_request(base, company, content="别人经办")
+    browser.logout()
+    browser.login(base.users["mentor"])
+    page = f"/b/{base.slug}/ledger/requests/{handled}"
+    assert browser.post(f"{page}/status", {"status": "in_progress", "resolution": ""}).status_code == 302
+    assert browser.get(f"/b/{base.slug}/ledger/requests/{unrelated}/edit").status_code == 403
+    with app.app_context(), scoped_to(base.id):
+        assert db.session.get(ServiceRequest, handled).status == "in_progress"
