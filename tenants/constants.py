@@ -119,4 +119,13 @@ LEASE_ENDING_SOON_DAYS = 60
 # --- Workstation attendance --------------------------------------------------------------------------------
 #: 001 "8个有" §8: 基地内的工位初创企业人员每周平均要有4天以上在基地内办公. A base setting.
 DEFAULT_ATTENDANCE_DAYS = 4
+
+# Monthly operating data (月度经营数据, 001 "8个有" §5): due on this day of the following month by default.
+DEFAULT_REPORT_DUE_DAY = 10
+# A month whose revenue or headcount changed by more than this factor from the month before is flagged.
+DEFAULT_REPORT_CHANGE_FACTOR = 3
+REPORT_OPTIONAL_FIELDS = {"rd_spending_fen": _l("R&D spending"), "new_ip": _l("New patents and other IP"),
+                          "financing_fen": _l("Financing received"), "exports_fen": _l("Exports")}
+# Graduates (001 "8个有" §4): followed up every so many months for GRADUATE_TRACKING_YEARS after leaving.
+DEFAULT_FOLLOWUP_INTERVAL_MONTHS = 6
 ATTENDANCE_QR, ATTENDANCE_STAFF, ATTENDANCE_IMPORT = "qr", "staff", "import"

@@ -202,6 +202,18 @@ class BaseRules(BaseOwnedMixin, db.Model):
     # 001 §8: workstation staff on site on average at least this many days a week.
     attendance_days: Mapped[int] = mapped_column(
         Integer, default=c.DEFAULT_ATTENDANCE_DAYS, server_default=str(c.DEFAULT_ATTENDANCE_DAYS))
+    # Monthly operating data: the due day of the following month, the optional fields the base asks for, and
+    # the month-on-month factor beyond which a figure is flagged for a second look.
+    report_due_day: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_REPORT_DUE_DAY, server_default=str(c.DEFAULT_REPORT_DUE_DAY))
+    report_optional_fields: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    report_change_factor: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_REPORT_CHANGE_FACTOR, server_default=str(c.DEFAULT_REPORT_CHANGE_FACTOR))
+    # Graduates: a follow-up every so many months during the tracking years after they leave.
+    followup_interval_months: Mapped[int] = mapped_column(
+        Integer, default=c.DEFAULT_FOLLOWUP_INTERVAL_MONTHS, server_default=str(c.DEFAULT_FOLLOWUP_INTERVAL_MONTHS))
+    followup_years: Mapped[int] = mapped_column(
+        Integer, default=c.GRADUATE_TRACKING_YEARS, server_default=str(c.GRADUATE_TRACKING_YEARS))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
