@@ -28,6 +28,7 @@ SECTIONS = (
     Section("bases.dashboard", _l("Dashboard"), EVERYONE),
     Section("tenants.company_list", _l("Tenant companies"), STAFF),
     Section("ledger.index", _l("Service ledger"), STAFF),
+    Section("tenants.portal", _l("Our company"), (c.ROLE_TENANT,)),
     Section("ledger.mine", _l("Our services"), (c.ROLE_TENANT,)),
     Section("filings.index", _l("Reports and filings"), (c.ROLE_MANAGER, c.ROLE_STAFF)),
     Section("billing.index", _l("Billing"), (c.ROLE_MANAGER,)),
@@ -68,7 +69,10 @@ def register(app):
                    "role_label": c.ROLE_LABELS.get(role) if role else None,
                    "languages": app.config["LANGUAGES"], "current_locale": select_locale()}
         if base is not None:
+            from .panels import panels_for
+
             context["nav_items"] = _items(SECTIONS, role, request.endpoint)
+            context["banners"] = panels_for(base, role, place="banner") if role else []
             context["settings_items"] = _items(SETTINGS, role, request.endpoint)
         if current_user.is_authenticated:
             context["user_bases"] = current_user.accessible_bases()

@@ -126,6 +126,15 @@ DEFAULT_REPORT_DUE_DAY = 10
 DEFAULT_REPORT_CHANGE_FACTOR = 3
 REPORT_OPTIONAL_FIELDS = {"rd_spending_fen": _l("R&D spending"), "new_ip": _l("New patents and other IP"),
                           "financing_fen": _l("Financing received"), "exports_fen": _l("Exports")}
+REPORT_DRAFT, REPORT_SUBMITTED = "draft", "submitted"
+REPORT_STATUS_LABELS = {REPORT_DRAFT: _l("Draft"), REPORT_SUBMITTED: _l("Submitted")}
+# Where a company stands with a month's report on a given day.
+FILING_FILED, FILING_LATE_FILED, FILING_DRAFT, FILING_MISSING, FILING_LATE = (
+    "filed", "late_filed", "draft", "missing", "late")
+FILING_LABELS = {FILING_FILED: _l("Filed"), FILING_LATE_FILED: _l("Filed late"), FILING_DRAFT: _l("Draft only"),
+                 FILING_MISSING: _l("Not filed yet"), FILING_LATE: _l("Late")}
+REMINDER_OPENING, REMINDER_MIDWAY, REMINDER_DUE = "opening", "midway", "due"
+REMINDER_MIDWAY_DAY = 5
 # Graduates (001 "8个有" §4): followed up every so many months for GRADUATE_TRACKING_YEARS after leaving.
 DEFAULT_FOLLOWUP_INTERVAL_MONTHS = 6
 ATTENDANCE_QR, ATTENDANCE_STAFF, ATTENDANCE_IMPORT = "qr", "staff", "import"

@@ -380,3 +380,75 @@ class Attendance(BaseOwnedMixin, db.Model):
     point_id: Mapped[int | None] = mapped_column(ForeignKey("checkin_points.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class MonthlyReport(BaseOwnedMixin, db.Model):
+    """月度经营数据: a company's revenue, tax paid and headcount for one month (plus the optional figures the
+    base asks for); one per company and month. Saved as a draft, then submitted; a correction after submission
+    is a new revision with its reason, and every submitted revision is kept in ReportRevision."""
+
+    __tablename__ = "monthly_reports"
+    __table_args__ = (UniqueConstraint("company_id", "month_on"), Index("ix_monthly_reports_base_month",
+                                                                       "base_id", "month_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"))
+    month_on: Mapped[date] = mapped_column(Date)  # the first day of the month reported
+    status: Mapped[str] = mapped_column(String(10), default=c.REPORT_DRAFT)
+    revenue_fen: Mapped[int | None] = mapped_column(BigInteger)
+    tax_fen: Mapped[int | None] = mapped_column(BigInteger)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    rd_spending_fen: Mapped[int | None] = mapped_column(BigInteger)
+    new_ip: Mapped[int | None] = mapped_column(Integer)
+    financing_fen: Mapped[int | None] = mapped_column(BigInteger)
+    exports_fen: Mapped[int | None] = mapped_column(BigInteger)
+    revision: Mapped[int] = mapped_column(Integer, default=0)  # 0 until submitted; then 1, 2, … per correction
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_submitted_on: Mapped[date | None] = mapped_column(Date)  # the base's day of the first submission
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)  # entered by staff for the company
+    warnings: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    company: Mapped[TenantCompany] = relationship()
+    revisions: Mapped[list["ReportRevision"]] = relationship(order_by="ReportRevision.revision.desc()",
+                                                             viewonly=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_submitted(self):
+        return self.status == c.REPORT_SUBMITTED
+
+
+class ReportRevision(BaseOwnedMixin, db.Model):
+    """One submitted version of a monthly report: the figures, who submitted it, and why it was corrected."""
+
+    __tablename__ = "report_revisions"
+    __table_args__ = (UniqueConstraint("report_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("monthly_reports.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    figures: Mapped[dict] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    submitted_by = relationship("User")
+
+
+class ReportReminder(BaseOwnedMixin, db.Model):
+    """An in-app reminder that a company's monthly report is due (sent on the 1st, the 5th and the due day)."""
+
+    __tablename__ = "report_reminders"
+    __table_args__ = (UniqueConstraint("company_id", "month_on", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("tenant_companies.id"), index=True)
+    month_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))
+    emailed_to: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -443,4 +443,4 @@ def _occupancy_context(base):
 register_panel("tenants/_occupancy_panel.html", _occupancy_context, STAFF_ROLES, order=10)
 
 
-from . import attendance_views, rent_views  # noqa: E402,F401  (their routes are on this blueprint)
+from . import attendance_views, rent_views, report_views  # noqa: E402,F401  (their routes are on this blueprint)

@@ -1,5 +1,5 @@
 """Views of the ``bases`` blueprint: a base's dashboard, profile, members, invitations and audit log."""
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,6 +27,8 @@ def dashboard():
 
     Tenant contacts never see other tenants' contacts or the base's internal checks.
     """
+    if g.get("tenant_company_id") and "tenants.portal" in current_app.view_functions:
+        return redirect(url_for("tenants.portal"))  # a company's contact starts from its portal
     is_staff = g.role in STAFF_ROLES
     return render_template("bases/dashboard.html", checks=profile_checks(g.base) if is_staff else None,
                            panels=panels_for(g.base, g.role),

@@ -26,7 +26,8 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "tenants.attendance_month", "tenants.attendance_settings", "tenants.attendance_company",
                "tenants.attendance_export", "tenants.attendance_import", "tenants.people_manage",
                "tenants.person_deactivate", "tenants.person_reset_pin", "tenants.points_manage",
-               "tenants.point_show",
+               "tenants.point_show", "tenants.portal", "tenants.report_form", "tenants.company_reports",
+               "tenants.reports_month", "tenants.report_settings",
                "ledger.index", "ledger.export", "ledger.satisfaction", "ledger.team", "ledger.person_edit",
                "ledger.agency_create", "ledger.agency_edit", "ledger.agency_agreement", "ledger.request_create",
                "ledger.request_detail", "ledger.request_edit", "ledger.request_status", "ledger.visit_create",
@@ -68,7 +69,7 @@ def two_bases(factory):
            "quote_id": factory.quote(base_b), "policy_id": factory.policy(base_b),
            "lease_id": factory.lease(base_b, company_id),
            "person_id": factory.person(base_b, company_id)[0], "point_id": factory.point(base_b)}
-    ids.update(ledger_ids(factory, base_b, company_id))
+    ids.update(ledger_ids(factory, base_b, company_id), month="2026-10")
     return base_a, base_b, ids
 
 

@@ -57,6 +57,12 @@ EXPECTED = {
     "tenants.person_reset_pin": EDITORS | {N},
     "tenants.points_manage": {M},
     "tenants.point_show": STAFF,
+    # Monthly data: a tenant contact files its own; managers and staff file on a company's behalf.
+    "tenants.portal": {N},
+    "tenants.report_form": EDITORS | {N},
+    "tenants.company_reports": ALL,
+    "tenants.reports_month": STAFF,
+    "tenants.report_settings": {M},
     # The ledger: the whole team records services (a mentor edits only what they recorded); managers and staff
     # keep the team and the agencies; a tenant contact files requests and rates services on its own page.
     "ledger.index": STAFF,
@@ -105,7 +111,7 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
            "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
            "point_id": factory.point(base)}
     # A mentor keeps the entries they recorded (others' are refused by the entry: tests/ledger).
-    ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None))
+    ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None), month="2026-10")
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).
@@ -116,9 +122,10 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
         method = "GET" if "GET" in rule.methods else "POST"
         response = browser.client.open(path, method=method, data={"csrf_token": token})
         if role in EXPECTED[rule.endpoint]:
-            # A GET shows its page (or, for "my company", redirects to it); a POST with empty input either
-            # redirects when done or shows its form again with the problems.
-            assert response.status_code in ((200, 302) if method == "POST" or rule.endpoint == "tenants.my_company"
+            # A GET shows its page (or, for "my company" and a company contact's dashboard, redirects to the
+            # company's page); a POST with empty input either redirects when done or shows its form again.
+            redirects = rule.endpoint == "tenants.my_company" or (rule.endpoint == "bases.dashboard" and role == N)
+            assert response.status_code in ((200, 302) if method == "POST" or redirects
                                             else (200,)), (role, path, response.status_code)
             if response.status_code == 302:
                 assert "/login" not in response.headers["Location"]

@@ -1,0 +1,214 @@
+"""Monthly report services: drafts, submissions and corrections with their history, the month's filing status
+of every company, the settings, and the reminder job. Each function flushes and audits; the caller commits."""
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_babel import force_locale, gettext as _
+from sqlalchemy import func, select
+
+from operator_app import audit
+from operator_app.accounts.models import Membership
+from operator_app.extensions import db
+from operator_app.mail import mail_enabled, send_mail
+from operator_app.scheduler import register_job
+from operator_app.timeutil import to_local, utcnow
+
+from . import constants as c
+from . import reports
+from .models import MonthlyReport, ReportReminder, ReportRevision, TenantCompany
+from .rules import rules_of
+
+SETTINGS_FIELDS = ("report_due_day", "report_optional_fields", "report_change_factor")
+
+
+class CorrectionNeedsReason(ValueError):
+    """A submitted report was changed without saying why."""
+
+
+def report_for(company, month_on):
+    return db.session.scalar(select(MonthlyReport).where(MonthlyReport.company_id == company.id,
+                                                         MonthlyReport.month_on == month_on))
+
+
+def figures_of(report):
+    return {name: getattr(report, name) for name in reports.FIGURES} if report is not None else None
+
+
+def previous_figures(company, month_on):
+    previous = report_for(company, reports.shift(month_on, -1))
+    return figures_of(previous) if previous is not None and previous.is_submitted else None
+
+
+def save_report(company, month_on, figures, *, base, submit, reason, today, by, on_behalf):
+    """Save the company's report on ``month_on``: a draft, a first submission, or a correction (a submitted
+    report changed: a new revision with ``reason``). Returns the report.
+
+    Raises CorrectionNeedsReason for a correction without a reason. The unique (company, month) index makes
+    a racing second first-save fail with IntegrityError at the flush; the caller answers it.
+    """
+    report = report_for(company, month_on)
+    correcting = report is not None and report.is_submitted
+    if correcting and not (reason or "").strip():
+        raise CorrectionNeedsReason()
+    if report is None:
+        report = MonthlyReport(company_id=company.id, month_on=month_on)
+        db.session.add(report)
+    before = figures_of(report) if report.id else None
+    for name in reports.FIGURES:
+        setattr(report, name, figures.get(name))
+    if submit or correcting:
+        report.warnings = reports.plausibility(figures, previous_figures(company, month_on),
+                                               rules_of(base).report_change_factor)
+        report.status = c.REPORT_SUBMITTED
+        report.revision = (report.revision or 0) + 1
+        report.submitted_at = utcnow()
+        report.first_submitted_on = report.first_submitted_on or today
+        report.submitted_by_id, report.on_behalf = by.id, on_behalf
+        db.session.flush()
+        db.session.add(ReportRevision(report_id=report.id, revision=report.revision, figures=_plain(figures),
+                                      reason=(reason or "").strip(), on_behalf=on_behalf, submitted_by_id=by.id,
+                                      submitted_at=report.submitted_at))
+    db.session.flush()
+    action = "report.correct" if correcting else ("report.submit" if submit else "report.draft")
+    audit.record(action, report, before=before, after={**_plain(figures), "month": reports.key(month_on),
+                                                      "on_behalf": on_behalf, "reason": reason or ""}, user=by)
+    return report
+
+
+def _plain(figures):
+    return {name: figures.get(name) for name in reports.FIGURES if figures.get(name) is not None}
+
+
+def history(company, months=12, until=None):
+    """The company's submitted reports, oldest first, over the last ``months`` months up to ``until``."""
+    start = reports.shift(until, -(months - 1))
+    return db.session.scalars(select(MonthlyReport).where(
+        MonthlyReport.company_id == company.id, MonthlyReport.month_on >= start, MonthlyReport.month_on <= until)
+        .order_by(MonthlyReport.month_on)).all()
+
+
+@dataclass(frozen=True)
+class Filing:
+    company: TenantCompany
+    report: MonthlyReport | None
+    status: str
+
+    @property
+    def label(self):
+        return c.FILING_LABELS[self.status]
+
+
+def month_filings(base, month_on, today):
+    """Every company expected to report on ``month_on``, with its report and where it stands on ``today``."""
+    due_day = rules_of(base).report_due_day
+    companies = [company for company in db.session.scalars(select(TenantCompany).where(
+        TenantCompany.deleted_at.is_(None), TenantCompany.moved_in_on.is_not(None))
+        .order_by(TenantCompany.name)) if reports.expected_of(company, month_on)]
+    found = {report.company_id: report for report in db.session.scalars(
+        select(MonthlyReport).where(MonthlyReport.month_on == month_on))}
+    return [Filing(company, found.get(company.id),
+                   reports.filing_status(found.get(company.id), month_on, today, due_day)) for company in companies]
+
+
+def month_totals(month_from, month_to):
+    """Submitted totals per month: {month_on: (revenue fen, tax fen, employees, reports)}."""
+    rows = db.session.execute(select(MonthlyReport.month_on, func.sum(MonthlyReport.revenue_fen),
+                                     func.sum(MonthlyReport.tax_fen), func.sum(MonthlyReport.employees),
+                                     func.count(MonthlyReport.id))
+                              .where(MonthlyReport.status == c.REPORT_SUBMITTED,
+                                     MonthlyReport.month_on >= month_from, MonthlyReport.month_on <= month_to)
+                              .group_by(MonthlyReport.month_on)).all()
+    return {month_on: (int(revenue or 0), int(tax or 0), int(employees or 0), count)
+            for month_on, revenue, tax, employees, count in rows}
+
+
+def unfiled_month(company, today):
+    """The month the company still owes a report on (the month before ``today``), or None when filed or not
+    expected."""
+    month_on = reports.current_month_due(today)
+    if not reports.expected_of(company, month_on):
+        return None
+    report = report_for(company, month_on)
+    return None if report is not None and report.is_submitted else month_on
+
+
+def save_settings(base, values, *, by):
+    return audit.update(rules_of(base), values, SETTINGS_FIELDS, action="report.settings", user=by)
+
+
+def reminders_of(company, limit=6):
+    return db.session.scalars(select(ReportReminder).where(ReportReminder.company_id == company.id)
+                              .order_by(ReportReminder.created_at.desc()).limit(limit)).all()
+
+
+# --- The reminder job ---------------------------------------------------------------------------------------
+
+REMINDER_JOB = "tenants.report_reminders"
+
+
+def _reminder_kind(today, due_day):
+    if today.day == 1:
+        return c.REMINDER_OPENING
+    if today.day == c.REMINDER_MIDWAY_DAY and due_day != c.REMINDER_MIDWAY_DAY:
+        return c.REMINDER_MIDWAY
+    if today.day == due_day:
+        return c.REMINDER_DUE
+    return None
+
+
+def _reminder_period(base, now):
+    """A period only on the reminder days (the 1st, the 5th, the due day) of the base's calendar."""
+    today = to_local(now, base.timezone).date()
+    kind = _reminder_kind(today, rules_of(base).report_due_day)
+    return f"{today.isoformat()}:{kind}" if kind else None
+
+
+def send_reminders(base, now):
+    """Remind every company that has not filed last month's report: an in-app reminder, and mail to its
+    contacts when mail is configured. Idempotent per company, month and kind (a unique row)."""
+    today = to_local(now, base.timezone).date()
+    kind = _reminder_kind(today, rules_of(base).report_due_day)
+    month_on = reports.current_month_due(today)
+    due = reports.due_on(month_on, rules_of(base).report_due_day)
+    sent = 0
+    for filing in month_filings(base, month_on, today):
+        if filing.status in (c.FILING_FILED, c.FILING_LATE_FILED):
+            continue
+        exists = db.session.scalar(select(ReportReminder.id).where(
+            ReportReminder.company_id == filing.company.id, ReportReminder.month_on == month_on,
+            ReportReminder.kind == kind))
+        if exists:
+            continue
+        reminder = ReportReminder(company_id=filing.company.id, month_on=month_on, kind=kind)
+        db.session.add(reminder)
+        reminder.emailed_to = _mail_contacts(base, filing.company, month_on, due)
+        sent += 1
+    db.session.flush()
+    return sent
+
+
+def _mail_contacts(base, company, month_on, due):
+    if not mail_enabled():
+        return 0
+    emails = [membership.user.email for membership in db.session.scalars(select(Membership).where(
+        Membership.base_id == base.id, Membership.tenant_company_id == company.id,
+        Membership.is_active.is_(True)))]
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("Please file %(month)s's operating data for %(name)s", month=reports.key(month_on),
+                    name=company.name)
+        body = _("%(base)s asks every tenant company for its monthly revenue, tax paid and headcount. "
+                 "The report on %(month)s is due on %(due)s. File it here: %(link)s",
+                 base=base.name, month=reports.key(month_on), due=due.isoformat(), link=_portal_link(base))
+    for email in emails:
+        send_mail(email, subject, body)
+    return len(emails)
+
+
+def _portal_link(base):
+    try:
+        return url_for("tenants.portal", base_slug=base.slug, _external=True)
+    except RuntimeError:  # no request and no SERVER_NAME: a relative link still tells the way
+        return f"/b/{base.slug}/tenants/portal"
+
+
+register_job(REMINDER_JOB, send_reminders, period=_reminder_period, trigger={"hour": 8, "minute": 30})
