@@ -116,12 +116,35 @@ def _load_demo_tenants(base, owner):
                                 keys_returned=True, rent_settled=True, deposit_settled=True, notes="迁入自有厂房",
                                 by=owner)
     _load_demo_rent(base, owner, companies)
+    _load_demo_reports(base, owner, companies)
     _load_demo_attendance(base, owner, [company for company in companies if company.is_workstation])
     tenant_services.create_company({
         "name": "太原数智财税服务有限公司", "uscc": "91140100MA0T4X6U2" + uscc.calc_check_digit("91140100MA0T4X6U2"),
         "industry": "L", "contact_name": "刘洋", "contact_phone": "13603510009",
         "main_business": "小微企业代理记账与财税咨询"}, status="applicant", by=owner)
     return companies
+
+
+def _load_demo_reports(base, owner, companies):
+    """A year of monthly reports growing month by month; last month only half of the companies have filed (the
+    demo tenant's company among those that have not, so its banner shows)."""
+    from tenants import report_services, reports
+
+    from .timeutil import today_in
+
+    today = today_in(base.timezone)
+    last = reports.current_month_due(today)
+    for index, company in enumerate(companies):
+        size = 40 + 25 * index  # ten thousand yuan a month, roughly
+        for back in range(13, -1, -1):
+            month_on = reports.shift(last, -back)
+            if not reports.expected_of(company, month_on) or (back == 0 and index % 2 == 0):
+                continue
+            growth = 1 + (13 - back) * 0.02
+            figures = {"revenue_fen": int(size * growth * 1_000_000), "tax_fen": int(size * growth * 45_000),
+                       "employees": 5 + index * 3 + (13 - back) // 4}
+            report_services.save_report(company, month_on, figures, base=base, submit=True, reason="",
+                                        today=reports.due_on(month_on, 8), by=owner, on_behalf=True)
 
 
 def _load_demo_rent(base, owner, companies):

@@ -110,6 +110,13 @@ def month_filings(base, month_on, today):
                    reports.filing_status(found.get(company.id), month_on, today, due_day)) for company in companies]
 
 
+def expected_counts(months):
+    """How many companies must report on each of ``months``."""
+    companies = db.session.scalars(select(TenantCompany).where(TenantCompany.deleted_at.is_(None),
+                                                               TenantCompany.moved_in_on.is_not(None))).all()
+    return {month_on: sum(reports.expected_of(company, month_on) for company in companies) for month_on in months}
+
+
 def month_totals(month_from, month_to):
     """Submitted totals per month: {month_on: (revenue fen, tax fen, employees, reports)}."""
     rows = db.session.execute(select(MonthlyReport.month_on, func.sum(MonthlyReport.revenue_fen),

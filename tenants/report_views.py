@@ -155,12 +155,17 @@ def company_reports(company_id):
         return [getattr(by_month[m], name) / scale if m in by_month and getattr(by_month[m], name) is not None
                 else None for m in months]
 
-    charts = [line_chart(labels, series("revenue_fen", 1_000_000), title=_("Revenue (万元)"), unit=""),
-              line_chart(labels, series("tax_fen", 1_000_000), title=_("Tax paid (万元)"), colour="#198754"),
-              line_chart(labels, series("employees"), title=_("Employees"), colour="#6f42c1")]
+    charts = [_chart(labels, series("revenue_fen", 1_000_000), _("Revenue (万元)")),
+              _chart(labels, series("tax_fen", 1_000_000), _("Tax paid (万元)"), "#198754"),
+              _chart(labels, series("employees"), _("Employees"), "#6f42c1")]
     return render_template("tenants/company_reports.html", company=company, history=list(reversed(history)),
                            charts=charts, due_month=until, staff=g.role in STAFF_ROLES,
                            editable=g.role in REPORTERS)
+
+
+def _chart(labels, values, title, colour="#0d6efd"):
+    """(title, SVG) of a twelve-month line."""
+    return title, line_chart(labels, values, title=title, colour=colour)
 
 
 @bp.route("/reports")
@@ -172,16 +177,20 @@ def reports_month():
     filings = services.month_filings(g.base, month_on, today)
     months = [reports.shift(month_on, -n) for n in range(11, -1, -1)]
     totals = services.month_totals(months[0], months[-1])
+    expected = services.expected_counts(months)
+    # A month not every company has filed would read as a fall: it is left out of the trend, not drawn low.
+    complete = {m: totals[m] for m in months if m in totals and totals[m][3] >= expected[m]}
     labels = [f"{month.month}月" for month in months]
-    charts = [line_chart(labels, [totals[m][0] / 1_000_000 if m in totals else None for m in months],
-                         title=_("Revenue of all companies (万元)")),
-              line_chart(labels, [totals[m][1] / 1_000_000 if m in totals else None for m in months],
-                         title=_("Tax paid by all companies (万元)"), colour="#198754"),
-              line_chart(labels, [totals[m][2] if m in totals else None for m in months],
-                         title=_("Employees of all companies"), colour="#6f42c1")]
+    charts = [_chart(labels, [complete[m][0] / 1_000_000 if m in complete else None for m in months],
+                     _("Revenue of all companies (万元)")),
+              _chart(labels, [complete[m][1] / 1_000_000 if m in complete else None for m in months],
+                     _("Tax paid by all companies (万元)"), "#198754"),
+              _chart(labels, [complete[m][2] if m in complete else None for m in months],
+                     _("Employees of all companies"), "#6f42c1")]
     rules = rules_of(g.base)
     return render_template(
         "tenants/reports_month.html", month_on=month_on, filings=filings, totals=totals.get(month_on),
+        incomplete=[reports.key(m) for m in months if m not in complete and expected[m]],
         charts=charts, due_on=reports.due_on(month_on, rules.report_due_day),
         previous=reports.key(reports.shift(month_on, -1)), following=reports.key(reports.shift(month_on, 1)),
         settings_form=ReportSettingsForm(formdata=None, obj=rules) if g.role == ac.ROLE_MANAGER else None,

@@ -147,6 +147,8 @@ def test_staff_file_on_behalf_marked_so_and_see_who_is_missing_and_late(app, fac
         "action": "submit", "revenue_yuan": "500", "tax_yuan": "900", "employees": "0"})
     page = browser.get(f"/b/{base.slug}/tenants/reports?month={month}").get_data(as_text=True)
     assert f'data-filing="{company}" data-status="late_filed"' in page and "基地代填" in page
+    # One of two companies filed September: the month is left out of the base's trend, not drawn as a fall.
+    assert 'id="incomplete-months"' in page and "2026-09" in page[page.index('id="incomplete-months"'):]
     with app.app_context(), scoped_to(base.id):
         report = db.session.scalar(select(MonthlyReport))
         assert report.on_behalf and report.submitted_by_id == base.users["staff"].id
