@@ -70,6 +70,7 @@ class Config:
     MAIL_USE_TLS = True
     MAIL_FROM = "noreply@localhost"
     SCHEDULER_IN_PROCESS = False  # production runs `flask scheduler` as a process of its own
+    PUBLIC_URL = None  # the address people open the app at, for links in mail sent by jobs (no request then)
 
     def __init__(self):
         self.SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -78,6 +79,7 @@ class Config:
             self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None
+        self.PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").rstrip("/") or None
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = _int("MAIL_PORT", self.MAIL_PORT)
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None

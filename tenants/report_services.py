@@ -212,10 +212,15 @@ def _mail_contacts(base, company, month_on, due):
 
 
 def _portal_link(base):
+    """The portal's address for a mail: from PUBLIC_URL when set (a job has no request to take it from)."""
+    path = f"/b/{base.slug}/tenants/portal"
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public + path
     try:
         return url_for("tenants.portal", base_slug=base.slug, _external=True)
-    except RuntimeError:  # no request and no SERVER_NAME: a relative link still tells the way
-        return f"/b/{base.slug}/tenants/portal"
+    except RuntimeError:  # no request and no SERVER_NAME: the path still tells the way
+        return path
 
 
 register_job(REMINDER_JOB, send_reminders, period=_reminder_period, trigger={"hour": 8, "minute": 30})
