@@ -3,7 +3,7 @@ correction, and the base's report settings."""
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, TextAreaField
+from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from operator_app.accounts.forms import MultiCheckboxField
@@ -18,9 +18,15 @@ MAX_YUAN = Decimal("10000000000")  # 100 亿元 in a month: beyond any small bus
 MAX_PEOPLE = 100_000
 
 
+def _at_most_fen(form, field):
+    if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
+
+
 def _money(label):
     return FiniteDecimalField(label, places=2, validators=[
-        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan."))])
+        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan.")),
+        _at_most_fen])
 
 
 def _count(label, maximum=MAX_PEOPLE):
@@ -39,6 +45,7 @@ class ReportForm(AppForm):
     financing_yuan = _money(_l("Financing received (yuan)"))
     exports_yuan = _money(_l("Exports (yuan)"))
     reason = TextAreaField(_l("Why the figures are corrected"), validators=[Length(max=2000)])
+    version = HiddenField()  # the report's version when the form was opened: a change since is a conflict
 
     def __init__(self, *args, optional_fields=(), correcting=False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Monthly report services: drafts, submissions and corrections with their history, the month's filing status
 of every company, the settings, and the reminder job. Each function flushes and audits; the caller commits."""
+import logging
 from dataclasses import dataclass
 
 from flask import current_app, url_for
@@ -18,6 +19,7 @@ from . import reports
 from .models import MonthlyReport, ReportReminder, ReportRevision, TenantCompany
 from .rules import rules_of
 
+log = logging.getLogger(__name__)
 SETTINGS_FIELDS = ("report_due_day", "report_optional_fields", "report_change_factor")
 
 
@@ -54,8 +56,12 @@ def save_report(company, month_on, figures, *, base, submit, reason, today, by, 
         report = MonthlyReport(company_id=company.id, month_on=month_on)
         db.session.add(report)
     before = figures_of(report) if report.id else None
+    # The required figures always; an optional one only when the form had it (a figure the base stopped
+    # asking for keeps the value it was given).
     for name in reports.FIGURES:
-        setattr(report, name, figures.get(name))
+        if name in reports.REQUIRED_FIGURES or name in figures:
+            setattr(report, name, figures.get(name))
+    figures = figures_of(report)
     if submit or correcting:
         report.warnings = reports.plausibility(figures, previous_figures(company, month_on),
                                                rules_of(base).report_change_factor)
@@ -110,23 +116,35 @@ def month_filings(base, month_on, today):
                    reports.filing_status(found.get(company.id), month_on, today, due_day)) for company in companies]
 
 
-def expected_counts(months):
-    """How many companies must report on each of ``months``."""
+@dataclass(frozen=True)
+class MonthTotal:
+    revenue_fen: int
+    tax_fen: int
+    employees: int
+    filed: int     # reports submitted by the companies expected to report
+    expected: int
+
+    @property
+    def complete(self):
+        return self.expected > 0 and self.filed >= self.expected
+
+
+def month_totals(months):
+    """{month_on: MonthTotal} over the companies expected to report each month (a company that left mid-month
+    and filed anyway, or one removed from the files, counts in neither the figures nor the completeness)."""
     companies = db.session.scalars(select(TenantCompany).where(TenantCompany.deleted_at.is_(None),
                                                                TenantCompany.moved_in_on.is_not(None))).all()
-    return {month_on: sum(reports.expected_of(company, month_on) for company in companies) for month_on in months}
-
-
-def month_totals(month_from, month_to):
-    """Submitted totals per month: {month_on: (revenue fen, tax fen, employees, reports)}."""
-    rows = db.session.execute(select(MonthlyReport.month_on, func.sum(MonthlyReport.revenue_fen),
-                                     func.sum(MonthlyReport.tax_fen), func.sum(MonthlyReport.employees),
-                                     func.count(MonthlyReport.id))
-                              .where(MonthlyReport.status == c.REPORT_SUBMITTED,
-                                     MonthlyReport.month_on >= month_from, MonthlyReport.month_on <= month_to)
-                              .group_by(MonthlyReport.month_on)).all()
-    return {month_on: (int(revenue or 0), int(tax or 0), int(employees or 0), count)
-            for month_on, revenue, tax, employees, count in rows}
+    submitted = db.session.scalars(select(MonthlyReport).where(
+        MonthlyReport.status == c.REPORT_SUBMITTED, MonthlyReport.month_on >= min(months),
+        MonthlyReport.month_on <= max(months))).all()
+    by_key = {(report.company_id, report.month_on): report for report in submitted}
+    totals = {}
+    for month_on in months:
+        expected = [company.id for company in companies if reports.expected_of(company, month_on)]
+        filed = [by_key[(company_id, month_on)] for company_id in expected if (company_id, month_on) in by_key]
+        totals[month_on] = MonthTotal(sum(r.revenue_fen or 0 for r in filed), sum(r.tax_fen or 0 for r in filed),
+                                      sum(r.employees or 0 for r in filed), len(filed), len(expected))
+    return totals
 
 
 def unfiled_month(company, today):
@@ -144,7 +162,11 @@ def save_settings(base, values, *, by):
 
 
 def reminders_of(company, limit=6):
-    return db.session.scalars(select(ReportReminder).where(ReportReminder.company_id == company.id)
+    """The company's latest reminders about months it has still not filed."""
+    filed = select(MonthlyReport.month_on).where(MonthlyReport.company_id == company.id,
+                                                 MonthlyReport.status == c.REPORT_SUBMITTED)
+    return db.session.scalars(select(ReportReminder).where(ReportReminder.company_id == company.id,
+                                                           ReportReminder.month_on.not_in(filed))
                               .order_by(ReportReminder.created_at.desc()).limit(limit)).all()
 
 
@@ -154,20 +176,18 @@ REMINDER_JOB = "tenants.report_reminders"
 
 
 def _reminder_kind(today, due_day):
-    if today.day == 1:
-        return c.REMINDER_OPENING
-    if today.day == c.REMINDER_MIDWAY_DAY and due_day != c.REMINDER_MIDWAY_DAY:
-        return c.REMINDER_MIDWAY
-    if today.day == due_day:
+    """The latest reminder of the month due by ``today``: from the 1st, the 5th and the due day on. A day the
+    scheduler missed is caught up the next day (the period names the reminder, not the day)."""
+    if today.day >= due_day:
         return c.REMINDER_DUE
-    return None
+    if today.day >= c.REMINDER_MIDWAY_DAY:
+        return c.REMINDER_MIDWAY
+    return c.REMINDER_OPENING
 
 
 def _reminder_period(base, now):
-    """A period only on the reminder days (the 1st, the 5th, the due day) of the base's calendar."""
     today = to_local(now, base.timezone).date()
-    kind = _reminder_kind(today, rules_of(base).report_due_day)
-    return f"{today.isoformat()}:{kind}" if kind else None
+    return f"{reports.key(today)}:{_reminder_kind(today, rules_of(base).report_due_day)}"
 
 
 def send_reminders(base, now):
@@ -177,7 +197,7 @@ def send_reminders(base, now):
     kind = _reminder_kind(today, rules_of(base).report_due_day)
     month_on = reports.current_month_due(today)
     due = reports.due_on(month_on, rules_of(base).report_due_day)
-    sent = 0
+    sent, mails = 0, []
     for filing in month_filings(base, month_on, today):
         if filing.status in (c.FILING_FILED, c.FILING_LATE_FILED):
             continue
@@ -188,9 +208,11 @@ def send_reminders(base, now):
             continue
         reminder = ReportReminder(company_id=filing.company.id, month_on=month_on, kind=kind)
         db.session.add(reminder)
-        reminder.emailed_to = _mail_contacts(base, filing.company, month_on, due)
+        mails.append((reminder, filing.company))
         sent += 1
     db.session.flush()
+    for reminder, company in mails:  # one failing address or server never costs the in-app reminders
+        reminder.emailed_to = _mail_contacts(base, company, month_on, due)
     return sent
 
 
@@ -202,13 +224,18 @@ def _mail_contacts(base, company, month_on, due):
         Membership.is_active.is_(True)))]
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         subject = _("Please file %(month)s's operating data for %(name)s", month=reports.key(month_on),
-                    name=company.name)
+                    name=" ".join(company.name.split()))  # a header holds one line
         body = _("%(base)s asks every tenant company for its monthly revenue, tax paid and headcount. "
                  "The report on %(month)s is due on %(due)s. File it here: %(link)s",
                  base=base.name, month=reports.key(month_on), due=due.isoformat(), link=_portal_link(base))
+    delivered = 0
     for email in emails:
-        send_mail(email, subject, body)
-    return len(emails)
+        try:
+            send_mail(email, subject, body)
+            delivered += 1
+        except Exception:  # noqa: BLE001  (SMTP, socket and header errors alike: logged, the rest go on)
+            log.exception("Report reminder to %s for company %s could not be mailed", email, company.id)
+    return delivered
 
 
 def _portal_link(base):

@@ -4,7 +4,7 @@ base's month of filings, and the report settings."""
 from decimal import Decimal
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -87,13 +87,26 @@ def report_form(company_id, month):
     report = services.report_for(company, month_on)
     form = ReportForm(optional_fields=rules.report_optional_fields, correcting=bool(report and report.is_submitted))
     problem = _month_problem(company, month_on, today)
-    if request.method == "GET" and report is not None:
-        form.fill(report)
+    if request.method == "GET":
+        if report is not None:
+            form.fill(report)
+        form.version.data = str(report.version) if report is not None else ""
     if request.method == "POST" and not problem and form.validate_on_submit():
+        if form.version.data != (str(report.version) if report is not None else ""):
+            return _conflict(company, month_on, form, report)
         submit = request.form.get("action") != "draft"
         if not submit or form.check_submission():
             return _save(company, month_on, form, submit, today)
     return _form_page(company, month_on, form, report, problem, rules)
+
+
+def _conflict(company, month_on, form, report):
+    """The report changed since this form was opened: keep what this user typed, show what is saved now."""
+    form.version.data = str(report.version) if report is not None else ""
+    form.correcting = bool(report and report.is_submitted)
+    flash(_("This report was changed by someone else since you opened it. Your figures are still in the form; "
+            "the saved ones are shown above it. Check them and save again."), "warning")
+    return _form_page(company, month_on, form, report, None, rules_of(g.base), status=409)
 
 
 def _month_problem(company, month_on, today):
@@ -118,17 +131,9 @@ def _save(company, month_on, form, submit, today):
                                       reason=form.reason.data, today=today, by=g.user,
                                       on_behalf=g.role != ac.ROLE_TENANT)
         db.session.commit()
-    except (IntegrityError, StaleDataError):  # someone filed this month at the same moment
+    except (IntegrityError, StaleDataError, services.CorrectionNeedsReason):  # saved by someone else meanwhile
         db.session.rollback()
-        flash(_("This report was saved by someone else at the same moment. Your figures are still in the form: "
-                "check the saved report and send them again as a correction if they differ."), "warning")
-        report = services.report_for(company, month_on)
-        form.correcting = bool(report and report.is_submitted)
-        return _form_page(company, month_on, form, report, None, rules_of(g.base), status=409)
-    except services.CorrectionNeedsReason:
-        db.session.rollback()
-        form.reason.errors.append(_("Say why the submitted figures are corrected."))
-        return _form_page(company, month_on, form, services.report_for(company, month_on), None, rules_of(g.base))
+        return _conflict(company, month_on, form, services.report_for(company, month_on))
     if not submit:
         flash(_("The draft has been saved. It is not filed until you submit it."), "info")
     else:
@@ -149,7 +154,7 @@ def company_reports(company_id):
     history = services.history(company, 12, until)
     months = [reports.shift(until, -n) for n in range(11, -1, -1)]
     by_month = {report.month_on: report for report in history if report.is_submitted}
-    labels = [f"{month.month}月" for month in months]
+    labels = [format_date(month, "MMM") for month in months]
 
     def series(name, scale=1):
         return [getattr(by_month[m], name) / scale if m in by_month and getattr(by_month[m], name) is not None
@@ -172,42 +177,46 @@ def _chart(labels, values, title, colour="#0d6efd"):
 @roles_required(*STAFF_ROLES)
 def reports_month():
     """The month's filings: who filed, who is late, who has only a draft; totals and the base's trend."""
+    month_on = reports.parse_month(request.args.get("month")) or reports.current_month_due(_today())
+    return _month_page(month_on)
+
+
+def _month_page(month_on, settings_form=None):
     today = _today()
-    month_on = reports.parse_month(request.args.get("month")) or reports.current_month_due(today)
-    filings = services.month_filings(g.base, month_on, today)
     months = [reports.shift(month_on, -n) for n in range(11, -1, -1)]
-    totals = services.month_totals(months[0], months[-1])
-    expected = services.expected_counts(months)
+    totals = services.month_totals(months)
     # A month not every company has filed would read as a fall: it is left out of the trend, not drawn low.
-    complete = {m: totals[m] for m in months if m in totals and totals[m][3] >= expected[m]}
-    labels = [f"{month.month}月" for month in months]
-    charts = [_chart(labels, [complete[m][0] / 1_000_000 if m in complete else None for m in months],
+    complete = {m: totals[m] for m in months if totals[m].complete}
+    labels = [format_date(month, "MMM") for month in months]
+    charts = [_chart(labels, [complete[m].revenue_fen / 1_000_000 if m in complete else None for m in months],
                      _("Revenue of all companies (万元)")),
-              _chart(labels, [complete[m][1] / 1_000_000 if m in complete else None for m in months],
+              _chart(labels, [complete[m].tax_fen / 1_000_000 if m in complete else None for m in months],
                      _("Tax paid by all companies (万元)"), "#198754"),
-              _chart(labels, [complete[m][2] if m in complete else None for m in months],
+              _chart(labels, [complete[m].employees if m in complete else None for m in months],
                      _("Employees of all companies"), "#6f42c1")]
     rules = rules_of(g.base)
+    if settings_form is None and g.role == ac.ROLE_MANAGER:
+        settings_form = ReportSettingsForm(formdata=None, obj=rules)
     return render_template(
-        "tenants/reports_month.html", month_on=month_on, filings=filings, totals=totals.get(month_on),
-        incomplete=[reports.key(m) for m in months if m not in complete and expected[m]],
+        "tenants/reports_month.html", month_on=month_on, filings=services.month_filings(g.base, month_on, today),
+        totals=totals[month_on], incomplete=[reports.key(m) for m in months if m not in complete
+                                             and totals[m].expected],
         charts=charts, due_on=reports.due_on(month_on, rules.report_due_day),
         previous=reports.key(reports.shift(month_on, -1)), following=reports.key(reports.shift(month_on, 1)),
-        settings_form=ReportSettingsForm(formdata=None, obj=rules) if g.role == ac.ROLE_MANAGER else None,
-        editable=g.role in EDITORS)
+        settings_form=settings_form, editable=g.role in EDITORS)
 
 
 @bp.route("/reports/settings", methods=["POST"])
 @roles_required(ac.ROLE_MANAGER)
 def report_settings():
-    """The due day, the optional figures and the plausibility factor. Raises Forbidden for non-managers."""
+    """The due day, the optional figures and the plausibility factor; a refused entry is shown with what was
+    typed. Raises Forbidden for non-managers."""
     form = ReportSettingsForm()
-    if form.validate_on_submit():
-        services.save_settings(g.base, {name: form[name].data for name in services.SETTINGS_FIELDS}, by=g.user)
-        db.session.commit()
-        flash(_("The report settings have been saved."), "success")
-    else:
-        flash("；".join(str(error) for field in form for error in field.errors) or _("The form expired."), "warning")
+    if not form.validate_on_submit():
+        return _month_page(reports.current_month_due(_today()), settings_form=form)
+    services.save_settings(g.base, {name: form[name].data for name in services.SETTINGS_FIELDS}, by=g.user)
+    db.session.commit()
+    flash(_("The report settings have been saved."), "success")
     return redirect(url_for("tenants.reports_month"))
 
 
@@ -220,7 +229,8 @@ def _banner_context(base):
 
     company = db.session.get(TenantCompany, company_id)
     today = today_in(base.timezone)
-    month_on = services.unfiled_month(company, today) if company is not None else None
+    month_on = services.unfiled_month(company, today) if company is not None and company.deleted_at is None \
+        else None
     due = reports.due_on(month_on, rules_of(base).report_due_day) if month_on else None
     return {"month_on": month_on, "due_on": due, "late": bool(due and today > due), "company": company}
 

@@ -264,3 +264,114 @@ def test_reminders_are_mailed_to_the_company_contacts_once_when_mail_is_configur
 
     body = email.message_from_bytes(received[0].content).get_payload(decode=True).decode()
     assert "2026-10" in body and f"https://cy.example.cn/b/{base.slug}/tenants/portal" in body
+
+
+def _set_rules(app, base, **values):
+    with app.app_context(), scoped_to(base.id):
+        from tenants.rules import rules_of
+
+        rules = rules_of(db.session.get(Base, base.id))
+        for name, value in values.items():
+            setattr(rules, name, value)
+        db.session.commit()
+
+
+def test_a_figure_the_base_stops_asking_for_keeps_its_value(app, factory, browser):
+    base = factory.base("alpha")
+    company = _setup(factory, base)
+    _set_rules(app, base, report_optional_fields=["rd_spending_fen", "new_ip"])
+    browser.login(base.users["tenant"])
+    url = f"/b/{base.slug}/tenants/{company}/reports/2026-09"
+    browser.post(url, {"action": "submit", "revenue_yuan": "1000", "tax_yuan": "50", "employees": "3",
+                       "rd_spending_yuan": "200", "new_ip": "2"})
+    _set_rules(app, base, report_optional_fields=[])
+    assert 'name="rd_spending_yuan"' not in browser.get(url).get_data(as_text=True)
+    browser.post(url, {"action": "submit", "revenue_yuan": "1100", "tax_yuan": "50", "employees": "3",
+                       "reason": "更正收入"})
+    with app.app_context(), scoped_to(base.id):
+        report = db.session.scalar(select(MonthlyReport))
+        assert (report.revenue_fen, report.rd_spending_fen, report.new_ip) == (110_000, 20_000, 2)
+        latest = db.session.scalar(select(ReportRevision).where(ReportRevision.revision == 2))
+        assert latest.figures["rd_spending_fen"] == 20_000
+
+
+def test_a_report_changed_since_the_form_was_opened_is_a_conflict_that_keeps_both(app, factory, browser,
+                                                                                new_browser):
+    base = factory.base("alpha")
+    company = _setup(factory, base)
+    url = f"/b/{base.slug}/tenants/{company}/reports/2026-09"
+    browser.login(base.users["tenant"])
+    browser.post(url, {"action": "draft", "revenue_yuan": "1000"})
+    staff = new_browser()
+    staff.login(base.users["staff"])
+    stale = staff.hidden_fields(url)                       # staff open the draft…
+    browser.post(url, {"action": "draft", "revenue_yuan": "2000"})   # …the tenant changes it meanwhile
+    response = staff.client.post(url, data={**stale, "action": "submit", "revenue_yuan": "1000", "tax_yuan": "0",
+                                            "employees": "1"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "他人修改了它" in page and 'value="1000"' in page
+    with app.app_context(), scoped_to(base.id):
+        report = db.session.scalar(select(MonthlyReport))
+        assert report.revenue_fen == 200_000 and report.status == "draft"
+
+
+def test_a_mail_failure_never_costs_the_in_app_reminders(databases, app):
+    import socket
+
+    from ..conftest import make_app
+    from ..helpers import Factory
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mail_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
+                        MAIL_USE_TLS=False)
+    factory = Factory(mail_app)
+    base = factory.base("mailbase")
+    factory.link_tenant(base, factory.company(base, name="晋阳\n软件", moved_in_on=date(2025, 3, 1)))
+    factory.company(base, name="没有联系人的公司", moved_in_on=date(2025, 3, 1))
+    with mail_app.app_context():
+        # The 1st was missed (server down): the 2nd catches it up.
+        result = run_job(services.REMINDER_JOB, now=datetime(2026, 11, 2, 0, 30, tzinfo=timezone.utc))
+    assert result.done == [base.id]
+    with mail_app.app_context(), scoped_to(base.id):
+        sent = db.session.scalars(select(ReportReminder)).all()
+        assert sorted((r.kind, r.emailed_to) for r in sent) == [("opening", 0), ("opening", 0)]
+
+
+def test_the_trend_counts_only_the_companies_expected_that_month(app, factory, browser):
+    base = factory.base("alpha")
+    staying = _setup(factory, base)
+    leaving = factory.company(base, name="月中退出", moved_in_on=date(2025, 3, 1))
+    with app.test_request_context(), scoped_to(base.id):
+        from tenants import services as tenant_services
+
+        owner = db.session.get(User, base.owner.id)
+        tenant_services.record_exit(db.session.get(TenantCompany, leaving), reason="voluntary",
+                                    exit_on=date(2026, 9, 15), today=date(2026, 9, 16), keys_returned=True,
+                                    rent_settled=True, deposit_settled=True, notes="", by=owner)
+        services.save_report(db.session.get(TenantCompany, leaving), date(2026, 9, 1),
+                             {"revenue_fen": 5_000_000, "tax_fen": 0, "employees": 2},
+                             base=db.session.get(Base, base.id), submit=True, reason="", today=date(2026, 10, 2),
+                             by=owner, on_behalf=True)
+        db.session.commit()
+    browser.login(base.users["staff"])
+    page = browser.get(f"/b/{base.slug}/tenants/reports?month=2026-09").get_data(as_text=True)
+    assert f'data-filing="{staying}" data-status="late"' in page
+    assert "2026-09" in page[page.index('id="incomplete-months"'):]       # its only expected filer is missing
+
+
+def test_no_banner_for_a_company_that_left(app, factory, browser):
+    base = factory.base("alpha")
+    company = _setup(factory, base)
+    with app.test_request_context(), scoped_to(base.id):
+        from tenants import services as tenant_services
+
+        left_on = reports.shift(reports.current_month_due(today_in("Asia/Shanghai")), -1)
+        tenant_services.record_exit(db.session.get(TenantCompany, company), reason="graduation", exit_on=left_on,
+                                    today=today_in("Asia/Shanghai"), keys_returned=True, rent_settled=True,
+                                    deposit_settled=True, notes="", by=db.session.get(User, base.owner.id))
+        db.session.commit()
+    browser.login(base.users["tenant"])
+    page = browser.get(f"/b/{base.slug}/tenants/portal").get_data(as_text=True)
+    assert 'id="report-banner"' not in page and "本月无需填报" in page
