@@ -103,6 +103,33 @@ def _empty_database_after_test(request):
         application.extensions["login_counter"].__init__()
 
 
+class MailServer:
+    """A real SMTP server on a free loopback port, keeping what it receives (no mail server is mocked)."""
+
+    def __init__(self):
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        self.received = []
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    server = MailServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
 @pytest.fixture
 def factory(app):
     return Factory(app)

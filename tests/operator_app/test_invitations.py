@@ -1,5 +1,4 @@
 """Inviting a colleague by a one-time link, accepting it, and the link's misuses."""
-import socket
 from datetime import timedelta
 
 import pytest
@@ -99,33 +98,16 @@ def test_weak_password_on_acceptance_is_refused_and_the_link_still_works(app, fa
     assert response.status_code == 302
 
 
-def test_invitation_is_mailed_when_smtp_is_configured(databases, app):
+def test_invitation_is_mailed_when_smtp_is_configured(databases, app, smtp_server):
     """A real SMTP server on loopback receives the invitation (no mail server mocked)."""
-    from aiosmtpd.controller import Controller
-
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        mail_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                            MAIL_USE_TLS=False, MAIL_FROM="base@example.com")
-        base = Factory(mail_app).base("mailbase")
-        browser = Browser(mail_app.test_client())
-        browser.login(base.owner)
-        link = _invite(browser, base, email="colleague@example.com")
-    finally:
-        controller.stop()
-    assert len(received) == 1
-    envelope = received[0]
+    mail_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,
+                        MAIL_USE_TLS=False, MAIL_FROM="base@example.com")
+    base = Factory(mail_app).base("mailbase")
+    browser = Browser(mail_app.test_client())
+    browser.login(base.owner)
+    link = _invite(browser, base, email="colleague@example.com")
+    assert len(smtp_server.received) == 1
+    envelope = smtp_server.received[0]
     assert envelope.rcpt_tos == ["colleague@example.com"]
     body = envelope.content.decode("utf-8", "replace")
     assert link.split("/invite/")[1][:20] in body.replace("=\r\n", "")

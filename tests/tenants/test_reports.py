@@ -226,43 +226,24 @@ def test_reminders_go_once_on_the_1st_5th_and_due_day_to_companies_that_have_not
             (company, date(2026, 10, 1), "due")]
 
 
-def test_reminders_are_mailed_to_the_company_contacts_once_when_mail_is_configured(databases, app):
+def test_reminders_are_mailed_to_the_company_contacts_once_when_mail_is_configured(databases, app, smtp_server):
     """A real SMTP server on loopback receives the reminder; running the job again sends nothing more."""
-    import socket
-
-    from aiosmtpd.controller import Controller
+    import email
 
     from ..conftest import make_app
     from ..helpers import Factory
 
-    received = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        mail_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_SERVER="127.0.0.1", MAIL_PORT=port,
-                            MAIL_USE_TLS=False, MAIL_FROM="base@example.com", PUBLIC_URL="https://cy.example.cn")
-        factory = Factory(mail_app)
-        base = factory.base("mailbase")
-        factory.link_tenant(base, factory.company(base, name="晋阳软件", moved_in_on=date(2025, 3, 1)))
-        first = datetime(2026, 11, 1, 0, 30, tzinfo=timezone.utc)
-        with mail_app.app_context():
-            run_job(services.REMINDER_JOB, now=first)
-            run_job(services.REMINDER_JOB, now=first)
-    finally:
-        controller.stop()
-    assert [envelope.rcpt_tos for envelope in received] == [[base.users["tenant"].email]]
-    import email
-
-    body = email.message_from_bytes(received[0].content).get_payload(decode=True).decode()
+    mail_app = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port,
+                        MAIL_USE_TLS=False, MAIL_FROM="base@example.com", PUBLIC_URL="https://cy.example.cn")
+    factory = Factory(mail_app)
+    base = factory.base("mailbase")
+    factory.link_tenant(base, factory.company(base, name="晋阳软件", moved_in_on=date(2025, 3, 1)))
+    first = datetime(2026, 11, 1, 0, 30, tzinfo=timezone.utc)
+    with mail_app.app_context():
+        run_job(services.REMINDER_JOB, now=first)
+        run_job(services.REMINDER_JOB, now=first)
+    assert [envelope.rcpt_tos for envelope in smtp_server.received] == [[base.users["tenant"].email]]
+    body = email.message_from_bytes(smtp_server.received[0].content).get_payload(decode=True).decode()
     assert "2026-10" in body and f"https://cy.example.cn/b/{base.slug}/tenants/portal" in body
 
 
