@@ -147,6 +147,9 @@ def record_exit(company, *, reason, exit_on, today, keys_returned, rent_settled,
     db.session.flush()
     audit.record("tenant.exit", company, before=before,
                  after={**audit.snapshot(company, ("status", "moved_out_on")), "reason": reason}, user=by)
+    if company.status == c.STATUS_GRADUATED:
+        from . import followup_services
+        followup_services.schedule_for(company, today=today)
     return record
 
 

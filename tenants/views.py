@@ -444,3 +444,4 @@ register_panel("tenants/_occupancy_panel.html", _occupancy_context, STAFF_ROLES,
 
 
 from . import attendance_views, rent_views, report_views  # noqa: E402,F401  (their routes are on this blueprint)
+from . import followup_views  # noqa: E402,F401

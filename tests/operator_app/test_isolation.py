@@ -27,7 +27,9 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "tenants.attendance_export", "tenants.attendance_import", "tenants.people_manage",
                "tenants.person_deactivate", "tenants.person_reset_pin", "tenants.points_manage",
                "tenants.point_show", "tenants.portal", "tenants.report_form", "tenants.company_reports",
-               "tenants.reports_month", "tenants.report_settings",
+               "tenants.reports_month", "tenants.report_settings", "tenants.graduate_list",
+               "tenants.followup_overdue", "tenants.followup_company", "tenants.followup_record",
+               "tenants.followup_mine",
                "ledger.index", "ledger.export", "ledger.satisfaction", "ledger.team", "ledger.person_edit",
                "ledger.agency_create", "ledger.agency_edit", "ledger.agency_agreement", "ledger.request_create",
                "ledger.request_detail", "ledger.request_edit", "ledger.request_status", "ledger.visit_create",
@@ -69,8 +71,28 @@ def two_bases(factory):
            "quote_id": factory.quote(base_b), "policy_id": factory.policy(base_b),
            "lease_id": factory.lease(base_b, company_id),
            "person_id": factory.person(base_b, company_id)[0], "point_id": factory.point(base_b)}
-    ids.update(ledger_ids(factory, base_b, company_id), month="2026-10")
+    ids.update(ledger_ids(factory, base_b, company_id), month="2026-10", followup_id=graduate_followup(factory, base_b))
     return base_a, base_b, ids
+
+
+def graduate_followup(factory, base):
+    """A graduate of ``base`` (left 31 August 2025) and the id of its first follow-up."""
+    from datetime import date
+
+    from operator_app.accounts.models import User
+    from tenants import services as tenant_services
+    from tenants.followups import GraduateFollowUp
+    from tenants.models import TenantCompany
+
+    graduate = factory.company(base, name="毕业公司", moved_in_on=date(2020, 1, 1))
+    with factory.app.test_request_context(), scoped_to(base.id):
+        tenant_services.record_exit(db.session.get(TenantCompany, graduate), reason="graduation",
+                                    exit_on=date(2025, 8, 31), today=date(2025, 8, 31), keys_returned=True,
+                                    rent_settled=True, deposit_settled=True, notes="",
+                                    by=db.session.get(User, base.owner.id))
+        db.session.commit()
+        return db.session.scalar(select(GraduateFollowUp.id).where(GraduateFollowUp.company_id == graduate)
+                                 .order_by(GraduateFollowUp.due_on))
 
 
 def ledger_ids(factory, base, company_id, author=None):
@@ -126,7 +148,10 @@ def _base_b_untouched(app, base_b, ids):
         assert company.name == "布拉沃公司" and company.status == "in_residence" and company.base_id == base_b.id
         assert db.session.get(Milestone, ids["milestone_id"]).deleted_at is None
         assert db.session.get(CompanyDocument, ids["document_id"]).deleted_at is None
-        assert db.session.scalar(select(func.count(TenantCompany.id)).where(TenantCompany.base_id == base_b.id)) == 1
+        assert db.session.scalar(select(func.count(TenantCompany.id)).where(TenantCompany.base_id == base_b.id)) == 2
+        from tenants.followups import GraduateFollowUp
+
+        assert db.session.get(GraduateFollowUp, ids["followup_id"]).answered_at is None
         from tenants.models import Lease, MarketQuote
 
         assert db.session.get(MarketQuote, ids["quote_id"]).deleted_at is None

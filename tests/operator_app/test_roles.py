@@ -3,7 +3,7 @@ import pytest
 
 from operator_app.accounts import constants as c
 
-from .test_isolation import BASE_SCOPED, ledger_ids
+from .test_isolation import BASE_SCOPED, graduate_followup, ledger_ids
 
 M, S, T, N = c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT
 # The intended permissions (DESIGN.md "Roles"): settings and people are the manager's.
@@ -63,6 +63,13 @@ EXPECTED = {
     "tenants.company_reports": ALL,
     "tenants.reports_month": STAFF,
     "tenants.report_settings": {M},
+    # Graduates: the team reads the cohort and the follow-ups; managers and staff record phone answers; the
+    # graduate's contact answers its own.
+    "tenants.graduate_list": STAFF,
+    "tenants.followup_overdue": STAFF,
+    "tenants.followup_company": STAFF,
+    "tenants.followup_record": EDITORS,
+    "tenants.followup_mine": {N},
     # The ledger: the whole team records services (a mentor edits only what they recorded); managers and staff
     # keep the team and the agencies; a tenant contact files requests and rates services on its own page.
     "ledger.index": STAFF,
@@ -111,7 +118,8 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
            "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
            "point_id": factory.point(base)}
     # A mentor keeps the entries they recorded (others' are refused by the entry: tests/ledger).
-    ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None), month="2026-10")
+    ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None), month="2026-10",
+               followup_id=graduate_followup(factory, base))
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).

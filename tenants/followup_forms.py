@@ -1,0 +1,89 @@
+"""The graduate follow-up form: how the company is doing and its figures. Money is typed in yuan, kept in fen."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField, RadioField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional, StopValidation
+
+from operator_app.forms import AppForm, FiniteDecimalField
+
+from .followups import OPERATING_STATUSES, STATUSES_WITHOUT_FIGURES
+from .forms import choices
+from .rent_forms import to_fen
+
+#: Far above what a small business that left an incubator earns or pays in a year: 100 亿元.
+MAX_YUAN = 10_000_000_000
+MAX_EMPLOYEES = 100_000
+
+
+class StatusField(RadioField):
+    """The company's status: one of the listed codes, with the same message for a missing and a foreign one."""
+
+    def pre_validate(self, form):
+        if self.data not in OPERATING_STATUSES:
+            raise StopValidation(_l("Choose how the company is doing."))
+
+
+class YuanField(FiniteDecimalField):
+    """An amount in yuan with at most two decimals; text that is not a number gets one Chinese message."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a number.")) from None
+
+
+class WholeNumberField(IntegerField):
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a whole number from 0 to 100,000.")) from None
+
+
+def _amount(label):
+    return YuanField(label, places=2, validators=[
+        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan."))])
+
+
+class FollowUpForm(AppForm):
+    """A graduate's answer, typed by its contact or by a staff member on the phone with it."""
+
+    operating_status = StatusField(_l("How is the company doing?"), choices=choices(OPERATING_STATUSES))
+    revenue_yuan = _amount(_l("Revenue in the last 12 months (yuan)"))
+    tax_yuan = _amount(_l("Tax paid in the last 12 months (yuan)"))
+    employees = WholeNumberField(_l("Employees now"), validators=[
+        Optional(), NumberRange(min=0, max=MAX_EMPLOYEES, message=_l("Enter a whole number from 0 to 100,000."))])
+    milestones = TextAreaField(_l("What happened since the last follow-up"), validators=[Length(max=2000)],
+                               description=_l("Financing, patents, high-tech enterprise (高新), new products, awards…"))
+    notes = TextAreaField(_l("Notes"), validators=[Length(max=2000)])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.operating_status.data in OPERATING_STATUSES and \
+                self.operating_status.data not in STATUSES_WITHOUT_FIGURES:
+            # Cross-field rule: an empty optional field skips its own validators, so it is checked here.
+            for name in ("revenue_yuan", "tax_yuan", "employees"):
+                if self[name].data is None and not self[name].errors:
+                    self[name].errors.append(_l("Enter the figure (0 if there is none)."))
+                    ok = False
+        return ok
+
+    def values(self):
+        """The answer as the service takes it (fen for money)."""
+        return {"operating_status": self.operating_status.data, "revenue_fen": to_fen(self.revenue_yuan.data),
+                "tax_fen": to_fen(self.tax_yuan.data), "employees": self.employees.data,
+                "milestones": (self.milestones.data or "").strip(), "notes": (self.notes.data or "").strip()}
+
+    @classmethod
+    def of(cls, followup, **kwargs):
+        """The form filled with ``followup``'s answer, for a correction."""
+        def yuan(fen):
+            return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
+
+        return cls(operating_status=followup.operating_status, revenue_yuan=yuan(followup.revenue_fen),
+                   tax_yuan=yuan(followup.tax_fen), employees=followup.employees,
+                   milestones=followup.milestones, notes=followup.notes, **kwargs)
