@@ -131,7 +131,7 @@ def test_the_chosen_language_survives_login_and_logout(factory, browser):
     base = factory.base("alpha")
     browser.get("/lang/en")
     browser.login(base.users["staff"])
-    assert "Service team" in browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+    assert "Staff with a login" in browser.get(f"/b/{base.slug}/").get_data(as_text=True)
     browser.logout()
     assert "Log in" in browser.get("/login").get_data(as_text=True)
 
