@@ -77,6 +77,12 @@ def sensible_date(form, field):
                                  last=LATEST_YEAR))
 
 
+def at_most_two_decimals(form, field):
+    """Money typed in yuan: at most fen (a third decimal would be rounded away without the user knowing)."""
+    if isinstance(field.data, Decimal) and field.data != field.data.quantize(Decimal("0.01")):
+        raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
+
+
 class FiniteDecimalField(DecimalField):
     """A DecimalField that refuses NaN and infinities, which Decimal() accepts but no quantity is."""
 

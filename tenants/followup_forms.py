@@ -2,10 +2,10 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, RadioField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional, StopValidation
+from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
-from operator_app.forms import AppForm, FiniteDecimalField
+from operator_app.forms import AppForm, FiniteDecimalField, at_most_two_decimals
 
 from .followups import OPERATING_STATUSES, STATUSES_WITHOUT_FIGURES
 from .forms import choices
@@ -46,12 +46,26 @@ class WholeNumberField(IntegerField):
 
 def _amount(label):
     return YuanField(label, places=2, validators=[
-        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan."))])
+        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan.")),
+        at_most_two_decimals])
+
+
+class FollowUpSettingsForm(AppForm):
+    followup_interval_months = IntegerField(_l("A follow-up every (months)"), validators=[
+        InputRequired(message=_l("Enter a number of months.")),
+        NumberRange(min=1, max=12, message=_l("Enter a whole number of months from 1 to 12."))])
+    followup_years = IntegerField(_l("Followed for (years after leaving)"), validators=[
+        InputRequired(message=_l("Enter a number of years.")),
+        NumberRange(min=1, max=10, message=_l("Enter a whole number of years from 1 to 10."))],
+        description=_l("001 §4 asks for three years."))
 
 
 class FollowUpForm(AppForm):
     """A graduate's answer, typed by its contact or by a staff member on the phone with it."""
 
+    # What the page showed: "record" or "correct" and the follow-up's version; a change since is a clash.
+    mode = HiddenField()
+    version = HiddenField()
     operating_status = StatusField(_l("How is the company doing?"), choices=choices(OPERATING_STATUSES))
     revenue_yuan = _amount(_l("Revenue in the last 12 months (yuan)"))
     tax_yuan = _amount(_l("Tax paid in the last 12 months (yuan)"))

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from operator_app import audit
 from operator_app.accounts.models import Base
@@ -52,7 +52,11 @@ def schedule_followups(company, rules, *, today):
     constraint on (company, due date) is the backstop.
     """
     until = tracking_until(company, rules)
-    if until is None or today > until or company.deleted_at is not None:
+    if until is None or company.deleted_at is not None:
+        return []
+    _drop_beyond(company, until)
+    _reclose(company, rules, until)
+    if today > until:
         return []
     existing = db.session.execute(select(GraduateFollowUp.due_on, GraduateFollowUp.sequence)
                                   .where(GraduateFollowUp.company_id == company.id)).all()
@@ -67,11 +71,34 @@ def schedule_followups(company, rules, *, today):
         sequence += 1
         created.append(GraduateFollowUp(company_id=company.id, due_on=day, sequence=sequence,
                                         closes_on=closing_date(company.moved_out_on, day,
-                                                               rules.followup_interval_months)))
+                                                               rules.followup_interval_months, until)))
     db.session.add_all(created)
     db.session.flush()
     audit.record("followup.schedule", company, after={"due_on": [day.isoformat() for day in planned]})
     return created
+
+
+def _drop_beyond(company, until):
+    """The base shortened the tracking: unanswered follow-ups due after its new end are withdrawn (audited); the
+    last one kept closes LAST_ANSWER_DAYS after the end. Answered ones are kept whatever their date."""
+    beyond = db.session.scalars(select(GraduateFollowUp).where(
+        GraduateFollowUp.company_id == company.id, GraduateFollowUp.answered_at.is_(None),
+        GraduateFollowUp.due_on > until)).all()
+    for followup in beyond:
+        db.session.delete(followup)
+    if beyond:
+        audit.record("followup.unschedule", company, before={"due_on": [f.due_on.isoformat() for f in beyond]})
+        db.session.flush()
+
+
+def _reclose(company, rules, until):
+    """Closing dates follow the rules in force: the one that became last closes after the end of tracking, the
+    one that is last no more closes when the next falls due."""
+    for followup in db.session.scalars(select(GraduateFollowUp).where(GraduateFollowUp.company_id == company.id)):
+        closes_on = closing_date(company.moved_out_on, followup.due_on, rules.followup_interval_months, until)
+        if followup.closes_on != closes_on:
+            followup.closes_on = closes_on
+    db.session.flush()
 
 
 def schedule_for(company, *, today=None):
@@ -257,19 +284,21 @@ def graduates(today, rules):
 
 # --- The daily job ---------------------------------------------------------------------------------------------
 
+def graduate_companies():
+    return db.session.scalars(select(TenantCompany).where(
+        TenantCompany.status == c.STATUS_GRADUATED, TenantCompany.deleted_at.is_(None),
+        TenantCompany.moved_out_on.is_not(None)).order_by(TenantCompany.id)).all()
+
+
 def daily_work(base, now):
     """The daily job's work for one base on its day at ``now``: schedule the graduates that have no follow-ups
     (imported graduates, or ones recorded before follow-ups existed), then mark and audit the follow-ups that
     became overdue. Returns (companies scheduled, follow-ups newly marked overdue)."""
     today = to_local(now, base.timezone).date()
     rules = rules_of(base)
-    unscheduled = db.session.scalars(
-        select(TenantCompany).where(
-            TenantCompany.status == c.STATUS_GRADUATED, TenantCompany.deleted_at.is_(None),
-            TenantCompany.moved_out_on.is_not(None),
-            ~exists().where(GraduateFollowUp.company_id == TenantCompany.id))
-        .order_by(TenantCompany.id)).all()
-    scheduled = [company for company in unscheduled if schedule_followups(company, rules, today=today)]
+    # Every graduate still followed: one with no schedule yet gets it, one whose tracking the base lengthened or
+    # shortened gets its schedule extended or trimmed.
+    scheduled = [company for company in graduate_companies() if schedule_followups(company, rules, today=today)]
     return scheduled, mark_overdue(today, now)
 
 

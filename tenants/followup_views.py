@@ -5,6 +5,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from operator_app import audit
 from operator_app.accounts import constants as ac
 from operator_app.db import get_or_404
 from operator_app.extensions import db
@@ -15,7 +16,7 @@ from operator_app.timeutil import today_in
 from . import constants as c
 from . import followup_jobs  # noqa: F401  (registers the daily job)
 from . import followup_services as services
-from .followup_forms import FollowUpForm
+from .followup_forms import FollowUpForm, FollowUpSettingsForm
 from .followups import ANSWER_EARLY_DAYS, GraduateFollowUp
 from .rules import rules_of
 from .views import EDITORS, _company_or_404, bp
@@ -32,16 +33,37 @@ def _figures():
 
 @bp.route("/graduates")
 @roles_required(*STAFF_ROLES)
-def graduate_list():
-    """The graduates by year of graduation: latest figures, milestones, next follow-up, tracking ended or not."""
+def graduate_list(settings_form=None):
+    """The graduates by year of graduation: latest figures, milestones, next follow-up, tracking ended or not;
+    the manager sets how often and how long graduates are followed."""
     today = _today()
     rules = rules_of(g.base)
     cohorts = services.graduates(today, rules)
     rows = [row for cohort in cohorts for row in cohort.rows]
+    if settings_form is None and g.role == ac.ROLE_MANAGER:
+        settings_form = FollowUpSettingsForm(formdata=None, obj=rules)
     return render_template("tenants/graduates.html", cohorts=cohorts, today=today, rules=rules,
+                           settings_form=settings_form,
                            followed=sum(1 for row in rows if not row.tracking_ended),
                            ended=sum(1 for row in rows if row.tracking_ended),
                            overdue=sum(row.overdue for row in rows), **_figures())
+
+
+@bp.route("/graduates/settings", methods=["POST"])
+@roles_required(ac.ROLE_MANAGER)
+def followup_settings():
+    """How often and how long graduates are followed; every graduate's schedule is extended or trimmed at once
+    (answers kept). Raises Forbidden for non-managers."""
+    form = FollowUpSettingsForm()
+    if not form.validate_on_submit():
+        return graduate_list(settings_form=form)
+    audit.update(rules_of(g.base), {name: form[name].data for name in ("followup_interval_months", "followup_years")},
+                 ("followup_interval_months", "followup_years"), action="followup.settings", user=g.user)
+    for company in services.graduate_companies():
+        services.schedule_followups(company, rules_of(g.base), today=_today())
+    db.session.commit()
+    flash(_("The follow-up settings have been saved."), "success")
+    return redirect(url_for("tenants.graduate_list"))
 
 
 @bp.route("/followups/overdue")
@@ -69,7 +91,7 @@ def _company_page(company, form=None, current=None, problem=None, status=200):
     if current is None and g.role in EDITORS:
         current = next((followup for followup in followups if followup.is_open(today)), None)
     if current is not None and form is None:
-        form = FollowUpForm(formdata=None)
+        form = FollowUpForm(formdata=None, mode="record", version=str(current.version))
     return render_template("tenants/followups_company.html", company=company, followups=followups,
                            current=current, form=form, problem=problem, today=today,
                            until=services.tracking_until(company, rules), editable=g.role in EDITORS,
@@ -86,7 +108,13 @@ def followup_record(followup_id):
     correcting = followup.is_answered
     form = FollowUpForm() if request.method == "POST" or not correcting else FollowUpForm.of(followup)
     problem = None if correcting else services.answer_problem(followup, today, late=True)
-    if request.method == "POST" and form.validate():
+    shown = ("correct" if correcting else "record", str(followup.version))
+    if request.method == "GET":
+        form.mode.data, form.version.data = shown
+    elif (form.mode.data, form.version.data) != shown:  # answered or corrected by someone since the page loaded
+        form.mode.data, form.version.data = shown
+        problem = _("Someone else saved this follow-up meanwhile. Reload the page to see the answer.")
+    if request.method == "POST" and problem is None and form.validate():
         try:
             if correcting:
                 changed = services.correct(followup, form.values(), by=g.user)

@@ -5,7 +5,7 @@ rule of when follow-ups fall due.
 ``followup_years`` (default 3) after it left, every ``followup_interval_months`` (default 6), both base settings
 on BaseRules. Its results count as the base's incubation results.
 """
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -48,11 +48,15 @@ def due_dates(moved_out_on, interval_months, years):
     return [add_months(moved_out_on, months) for months in range(interval_months, last + 1, interval_months)]
 
 
-def closing_date(moved_out_on, due_on, interval_months):
-    """The day a follow-up due on ``due_on`` closes: when the next one falls due (for the last one, when a next
-    one would). Counted from the day the graduate left, like the due dates."""
+#: The last follow-up, due the day tracking ends, can still be answered this long after it.
+LAST_ANSWER_DAYS = 60
+
+
+def closing_date(moved_out_on, due_on, interval_months, until):
+    """The day a follow-up due on ``due_on`` closes: when the next one falls due, and for the last one (due on
+    ``until``, the end of tracking) LAST_ANSWER_DAYS after it. Counted from the day the graduate left."""
     months = (due_on.year - moved_out_on.year) * 12 + due_on.month - moved_out_on.month
-    return add_months(moved_out_on, months + interval_months)
+    return min(add_months(moved_out_on, months + interval_months), until + timedelta(days=LAST_ANSWER_DAYS))
 
 
 def tracking_end(moved_out_on, years):
@@ -124,6 +128,8 @@ class GraduateFollowUp(BaseOwnedMixin, db.Model):
 
 audit.register_labels(
     actions={"followup.schedule": _l("Graduate follow-ups scheduled"),
+             "followup.unschedule": _l("Graduate follow-ups withdrawn after the tracking was shortened"),
+             "followup.settings": _l("Graduate follow-up settings changed"),
              "followup.answer": _l("Graduate follow-up answered"),
              "followup.correct": _l("Graduate follow-up corrected"),
              "followup.overdue": _l("Graduate follow-up overdue")},
@@ -132,6 +138,7 @@ audit.register_labels(
             "revenue_fen": _l("Revenue in the last 12 months (fen)"),
             "tax_fen": _l("Tax paid in the last 12 months (fen)"), "employees": _l("Employees"),
             "milestones": _l("What happened (financing, patents, 高新…)"), "by_phone": _l("From a phone call"),
-            "answered_by_id": _l("Answered by")},
+            "answered_by_id": _l("Answered by"), "followup_interval_months": _l("A follow-up every (months)"),
+            "followup_years": _l("Followed for (years after leaving)")},
     values={"operating_status": OPERATING_STATUSES},
 )

@@ -85,14 +85,13 @@ class TenantCompany(BaseOwnedMixin, db.Model):
 
     @property
     def graduate_tracking_until(self):
-        """The last day of the three years a graduate is followed after leaving (None if not a graduate)."""
+        """The last day a graduate is followed after leaving, under its base's rules (None if not a graduate)."""
+        from .followups import tracking_end
+        from .rules import rules_of
+
         if self.status != c.STATUS_GRADUATED or self.moved_out_on is None:
             return None
-        left = self.moved_out_on
-        try:
-            return left.replace(year=left.year + c.GRADUATE_TRACKING_YEARS)
-        except ValueError:  # 29 February
-            return left.replace(year=left.year + c.GRADUATE_TRACKING_YEARS, day=28)
+        return tracking_end(self.moved_out_on, rules_of(None).followup_years)
 
 
 class Milestone(BaseOwnedMixin, db.Model):

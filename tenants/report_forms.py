@@ -7,7 +7,7 @@ from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from operator_app.accounts.forms import MultiCheckboxField
-from operator_app.forms import AppForm, FiniteDecimalField
+from operator_app.forms import AppForm, FiniteDecimalField, at_most_two_decimals
 
 from . import constants as c
 from . import reports
@@ -18,15 +18,10 @@ MAX_YUAN = Decimal("10000000000")  # 100 亿元 in a month: beyond any small bus
 MAX_PEOPLE = 100_000
 
 
-def _at_most_fen(form, field):
-    if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
-        raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
-
-
 def _money(label):
     return FiniteDecimalField(label, places=2, validators=[
         Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan.")),
-        _at_most_fen])
+        at_most_two_decimals])
 
 
 def _count(label, maximum=MAX_PEOPLE):

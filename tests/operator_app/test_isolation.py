@@ -29,7 +29,7 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "tenants.point_show", "tenants.portal", "tenants.report_form", "tenants.company_reports",
                "tenants.reports_month", "tenants.report_settings", "tenants.graduate_list",
                "tenants.followup_overdue", "tenants.followup_company", "tenants.followup_record",
-               "tenants.followup_mine",
+               "tenants.followup_mine", "tenants.followup_settings",
                "ledger.index", "ledger.export", "ledger.satisfaction", "ledger.team", "ledger.person_edit",
                "ledger.agency_create", "ledger.agency_edit", "ledger.agency_agreement", "ledger.request_create",
                "ledger.request_detail", "ledger.request_edit", "ledger.request_status", "ledger.visit_create",

@@ -70,6 +70,7 @@ EXPECTED = {
     "tenants.followup_company": STAFF,
     "tenants.followup_record": EDITORS,
     "tenants.followup_mine": {N},
+    "tenants.followup_settings": {M},
     # The ledger: the whole team records services (a mentor edits only what they recorded); managers and staff
     # keep the team and the agencies; a tenant contact files requests and rates services on its own page.
     "ledger.index": STAFF,

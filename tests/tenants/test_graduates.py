@@ -223,7 +223,9 @@ def test_overdue_is_decided_from_the_dates_and_closes_when_the_next_falls_due(ap
         assert overdue(date(2026, 9, 1)) == [date(2026, 8, 31)]
         first, second, *rest = db.session.scalars(select(GraduateFollowUp).where(
             GraduateFollowUp.company_id == company_id).order_by(GraduateFollowUp.due_on)).all()
-        assert first.closes_on == date(2026, 8, 31) and rest[-1].closes_on == date(2029, 2, 28)
+        # The last, due the day tracking ends (31 August 2028), closes 60 days later, not when a seventh would.
+        assert first.closes_on == date(2026, 8, 31) and rest[-1].closes_on == date(2028, 10, 30)
+        assert overdue(date(2028, 10, 29)) == [date(2028, 8, 31)] and overdue(date(2028, 10, 30)) == []
         assert first.overdue_at is None and first.is_missed(date(2026, 9, 1)) and not first.is_open(date(2026, 9, 1))
         assert second.is_open(date(2026, 8, 1)) and not second.is_open(date(2026, 7, 31))  # 30 days before
         # The contact cannot answer a closed follow-up; staff may still record it from a phone call.
@@ -483,3 +485,56 @@ def test_staff_cannot_record_a_follow_up_long_before_it_is_due(app, factory, bro
     assert browser.post(f"/b/{base.slug}/tenants/followups/{foreign.id}/record", OPERATING,
                         form_page=record).status_code == 404
     assert _followups(app, other)[0].answered_at is None
+
+
+# --- Review findings ------------------------------------------------------------------------------------------
+
+def test_a_phone_answer_saved_meanwhile_is_never_overwritten(app, factory, browser, new_browser):
+    base = factory.base("alpha")
+    company_id = _graduate(app, factory, base, date(2025, 8, 31), today=date(2025, 9, 1))
+    first = _followups(app, base, company_id)[0]
+    url = f"/b/{base.slug}/tenants/followups/{first.id}/record"
+    values = {"operating_status": "growing", "revenue_yuan": "50000", "tax_yuan": "2000", "employees": "12",
+              "milestones": "A轮融资"}
+    browser.login(base.users["staff"])
+    manager = new_browser()
+    manager.login(base.owner)
+    stale = manager.hidden_fields(url)                           # the manager opens the page too…
+    assert browser.post(url, values).status_code == 302          # …the staff member records the answer first
+    response = manager.client.post(url, data={**stale, **values, "operating_status": "operating",
+                                              "revenue_yuan": "1", "milestones": ""})
+    assert response.status_code == 200 and "其他人刚刚保存了此次跟踪" in response.get_data(as_text=True)
+    saved = _followups(app, base, company_id)[0]
+    assert saved.operating_status == "growing" and saved.milestones == "A轮融资" and saved.revenue_fen == 5_000_000
+
+
+def test_an_amount_with_a_third_decimal_is_refused_not_rounded(app, factory, browser):
+    base = factory.base("alpha")
+    company_id = _graduate(app, factory, base, date(2025, 8, 31), today=date(2025, 9, 1))
+    first = _followups(app, base, company_id)[0]
+    browser.login(base.users["staff"])
+    url = f"/b/{base.slug}/tenants/followups/{first.id}/record"
+    response = browser.post(url, {"operating_status": "operating", "revenue_yuan": "1.005", "tax_yuan": "0",
+                                  "employees": "1"})
+    assert field_errors(response)["revenue_yuan"] == ["金额以元为单位，最多保留两位小数。"]
+    assert _followups(app, base, company_id)[0].answered_at is None
+
+
+def test_the_manager_shortens_or_lengthens_the_tracking_and_every_page_follows(app, factory, browser):
+    base = factory.base("alpha")
+    company_id = _graduate(app, factory, base, date(2025, 8, 31), today=date(2025, 9, 1))
+    browser.login(base.owner)
+    graduates = f"/b/{base.slug}/tenants/graduates"
+    refused = browser.post(f"/b/{base.slug}/tenants/graduates/settings",
+                           {"followup_interval_months": "0", "followup_years": "2"}, form_page=graduates)
+    assert field_errors(refused)["followup_interval_months"] and len(_followups(app, base, company_id)) == 6
+    browser.post(f"/b/{base.slug}/tenants/graduates/settings", {"followup_interval_months": "6",
+                                                                "followup_years": "2"}, form_page=graduates)
+    kept = _followups(app, base, company_id)
+    assert [f.due_on for f in kept][-1] == date(2027, 8, 31) and len(kept) == 4
+    assert kept[-1].closes_on == date(2027, 10, 30)
+    assert "2027-08-31" in browser.get(f"/b/{base.slug}/tenants/{company_id}").get_data(as_text=True)
+    browser.post(f"/b/{base.slug}/tenants/graduates/settings", {"followup_interval_months": "6",
+                                                                "followup_years": "5"}, form_page=graduates)
+    assert [f.due_on for f in _followups(app, base, company_id)][-1] == date(2030, 8, 31)
+    assert _audits(app, "followup.unschedule") == 1

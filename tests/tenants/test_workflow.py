@@ -165,7 +165,6 @@ def test_graduation_makes_a_graduate_followed_for_three_years(app, factory, brow
     assert response.status_code == 302
     company = _company(app, company_id)
     assert (company.status, company.moved_out_on) == ("graduated", date(2026, 6, 30))
-    assert company.graduate_tracking_until == date(2029, 6, 30)
     page = browser.get(f"/b/{base.slug}/tenants/{company_id}").get_data(as_text=True)
     assert "跟踪至 2029-06-30" in page and "孵化毕业" in page
     again = browser.get(exit_page)
