@@ -404,6 +404,7 @@ class MonthlyReport(BaseOwnedMixin, db.Model):
     revision: Mapped[int] = mapped_column(Integer, default=0)  # 0 until submitted; then 1, 2, … per correction
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_submitted_on: Mapped[date | None] = mapped_column(Date)  # the base's day of the first submission
+    due_on: Mapped[date | None] = mapped_column(Date)  # the due date in force then: a later setting never re-grades it
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False)  # entered by staff for the company
     warnings: Mapped[list] = mapped_column(JSON, default=list)

@@ -68,7 +68,9 @@ def save_report(company, month_on, figures, *, base, submit, reason, today, by, 
         report.status = c.REPORT_SUBMITTED
         report.revision = (report.revision or 0) + 1
         report.submitted_at = utcnow()
-        report.first_submitted_on = report.first_submitted_on or today
+        if report.first_submitted_on is None:
+            report.first_submitted_on = today
+            report.due_on = reports.due_on(month_on, rules_of(base).report_due_day)
         report.submitted_by_id, report.on_behalf = by.id, on_behalf
         db.session.flush()
         db.session.add(ReportRevision(report_id=report.id, revision=report.revision, figures=_plain(figures),

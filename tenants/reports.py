@@ -60,7 +60,7 @@ def filing_status(report, month_on, today, due_day):
     """Where a company stands on ``today`` with its report on ``month_on`` (constants.FILING_*)."""
     due = due_on(month_on, due_day)
     if report is not None and report.status == c.REPORT_SUBMITTED:
-        first = report.first_submitted_on
+        first, due = report.first_submitted_on, report.due_on or due  # the due date it was filed against
         return c.FILING_LATE_FILED if first is not None and first > due else c.FILING_FILED
     if today > due:
         return c.FILING_LATE

@@ -32,6 +32,7 @@ def upgrade():
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('first_submitted_on', sa.Date(), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('submitted_by_id', sa.Integer(), nullable=True),
     sa.Column('on_behalf', sa.Boolean(), nullable=False),
     sa.Column('warnings', sa.JSON(), nullable=False),

@@ -24,6 +24,7 @@ from ..helpers import field_errors
 class R:
     status: str
     first_submitted_on: date | None = None
+    due_on: date | None = None
 
 
 def test_due_days_and_lateness_across_the_year_boundary():
@@ -37,6 +38,9 @@ def test_due_days_and_lateness_across_the_year_boundary():
     assert reports.filing_status(R("draft"), december, date(2027, 1, 5), 10) == "draft"
     assert reports.filing_status(R("submitted", date(2027, 1, 10)), december, date(2027, 2, 1), 10) == "filed"
     assert reports.filing_status(R("submitted", date(2027, 1, 11)), december, date(2027, 2, 1), 10) == "late_filed"
+    # Filed on time against the due date in force then, a later, earlier due day does not make it late.
+    on_time = R("submitted", date(2027, 1, 9), due_on=date(2027, 1, 10))
+    assert reports.filing_status(on_time, december, date(2027, 2, 1), 5) == "filed"
     assert not reports.is_over(december, date(2026, 12, 31)) and reports.is_over(december, date(2027, 1, 1))
     assert reports.parse_month("2026-13") is None and reports.parse_month("abc") is None
     assert reports.parse_month("1999-01") is None and reports.parse_month("2026-02") == date(2026, 2, 1)
