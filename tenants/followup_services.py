@@ -101,6 +101,27 @@ def _reclose(company, rules, until):
     db.session.flush()
 
 
+def end_for_returning(company):
+    """``company`` (just admitted or housed) carries the code of earlier graduates of the base: their unanswered
+    follow-ups close today (kept, audited), so a company back in the base is not chased as an overdue graduate."""
+    if not company.uscc:
+        return
+    base = db.session.get(Base, company.base_id)
+    today = today_in(base.timezone)
+    for graduate in db.session.scalars(select(TenantCompany).where(
+            TenantCompany.uscc == company.uscc, TenantCompany.id != company.id,
+            TenantCompany.status == c.STATUS_GRADUATED)):
+        closed = []
+        for followup in db.session.scalars(select(GraduateFollowUp).where(
+                GraduateFollowUp.company_id == graduate.id, GraduateFollowUp.answered_at.is_(None),
+                GraduateFollowUp.closes_on > today)):
+            followup.closes_on = today
+            closed.append(followup.due_on.isoformat())
+        if closed:
+            db.session.flush()
+            audit.record("followup.returned", graduate, after={"returned_as": company.id, "closed": closed})
+
+
 def schedule_for(company, *, today=None):
     """Schedule the follow-ups of ``company`` if it is a graduate (idempotent; see ``schedule_followups``).
 

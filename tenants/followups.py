@@ -130,6 +130,7 @@ audit.register_labels(
     actions={"followup.schedule": _l("Graduate follow-ups scheduled"),
              "followup.unschedule": _l("Graduate follow-ups withdrawn after the tracking was shortened"),
              "followup.settings": _l("Graduate follow-up settings changed"),
+             "followup.returned": _l("Graduate came back to the base: its follow-ups closed"),
              "followup.answer": _l("Graduate follow-up answered"),
              "followup.correct": _l("Graduate follow-up corrected"),
              "followup.overdue": _l("Graduate follow-up overdue")},

@@ -59,7 +59,16 @@ def create_company(values, *, status, by, via_link=False):
     db.session.add(company)
     db.session.flush()
     audit.record("tenant.create", company, after=audit.snapshot(company, ("status",) + COMPANY_FIELDS), user=by)
+    if status in c.ACTIVE_STATUSES:
+        _returned(company)
     return company
+
+
+def _returned(company):
+    """A graduate that comes back to the base is no longer followed from outside it."""
+    from . import followup_services
+
+    followup_services.end_for_returning(company)
 
 
 def update_company(company, values, *, by):
@@ -96,6 +105,7 @@ def admit(base, company, *, zone, unit, is_workstation, workstation_count, area_
                                  override_reason=override_reason if failing else "", decided_by_id=by.id)
     db.session.add(decision)
     db.session.flush()
+    _returned(company)
     audit.record("tenant.admit", company, before=before,
                  after={**audit.snapshot(company, ("status", "zone", "unit", "is_workstation", "moved_in_on")),
                         **({"override_reason": override_reason,

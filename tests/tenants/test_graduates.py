@@ -538,3 +538,18 @@ def test_the_manager_shortens_or_lengthens_the_tracking_and_every_page_follows(a
                                                                 "followup_years": "5"}, form_page=graduates)
     assert [f.due_on for f in _followups(app, base, company_id)][-1] == date(2030, 8, 31)
     assert _audits(app, "followup.unschedule") == 1
+
+
+def test_a_graduate_back_in_the_base_is_no_longer_chased(app, factory, browser):
+    base = factory.base("alpha")
+    left = _graduate(app, factory, base, date(2025, 8, 31), today=date(2025, 9, 1), name="回来的公司")
+    with app.app_context(), scoped_to(base.id):
+        code = db.session.get(TenantCompany, left).uscc
+    assert code  # the factory gives every company a valid code
+    browser.login(base.users["staff"])
+    assert f"/tenants/{left}" in browser.get(f"/b/{base.slug}/tenants/followups/overdue").get_data(as_text=True)
+    factory.company(base, name="回来的公司（再次入驻）", uscc=code, moved_in_on=_today())
+    page = browser.get(f"/b/{base.slug}/tenants/followups/overdue").get_data(as_text=True)
+    assert f"/tenants/{left}" not in page
+    assert _audits(app, "followup.returned") == 1
+    assert all(f.answered_at is None for f in _followups(app, base, left))   # kept, closed
