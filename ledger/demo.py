@@ -3,7 +3,7 @@ archived, one still within its three days, one overdue), sign-ins and the compan
 from datetime import datetime, time, timedelta
 from io import BytesIO
 
-from PIL import Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw
 from werkzeug.datastructures import FileStorage
 
 from operator_app.timeutil import from_local
@@ -25,15 +25,17 @@ AGENCIES = (  # name, category, services
 )
 
 
-def _photo(colour, label):
-    """A stand-in for an on-site photo (the demo has no camera)."""
+def _photo(colour, label, taken):
+    """A stand-in for an on-site photo (the demo has no camera), with the capture time a phone writes."""
     image = Image.new("RGB", (1200, 800), colour)
     draw = ImageDraw.Draw(image)
     for row in range(6):
         draw.rectangle((120 + row * 160, 420 - row * 20, 220 + row * 160, 700), fill=(240, 240, 240))
     draw.text((40, 40), label, fill=(255, 255, 255))
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
     output = BytesIO()
-    image.save(output, "JPEG", quality=85)
+    image.save(output, "JPEG", quality=85, exif=exif.tobytes())
     return FileStorage(BytesIO(output.getvalue()), f"{label}.jpg")
 
 
@@ -46,8 +48,11 @@ def load_demo_ledger(base, owner, companies, users, today):
     """Fill the ledger of the demo ``base`` (within its scope); ``users`` are the demo logins by role, ``today``
     is the base's date."""
     logins = {"王建国": owner, **{user.name: user for user in users.values()}}
+    def local(days_ago, hour, minute=0):
+        return datetime.combine(today - timedelta(days=days_ago), time(hour, minute))
+
     def at(days_ago, hour, minute=0):
-        return from_local(datetime.combine(today - timedelta(days=days_ago), time(hour, minute)), base.timezone)
+        return from_local(local(days_ago, hour, minute), base.timezone)
 
     people = [services.add_person({"name": name, "position": position, "phone": "", "is_mentor": bool(number),
                                    "certificate_issuer": "山西省小企业服务中心" if number else "",
@@ -99,13 +104,15 @@ def load_demo_ledger(base, owner, companies, users, today):
     archived.publicity_links = "https://www.example.com/news/jinyang-financing"
     archived.results = "6 家企业提出融资需求，2 家进入尽调"
     services.add_activity_files(archived, "notice", [_notice()], now=at(19, 10), by=owner)
-    services.add_activity_files(archived, "photo", [_photo((52, 96, 150), "宣讲会现场1"),
-                                                   _photo((70, 120, 90), "宣讲会现场2")], now=at(19, 10), by=owner)
+    services.add_activity_files(archived, "photo", [
+        _photo((52, 96, 150), "宣讲会现场1", local(20, 14, 12)), _photo((70, 120, 90), "宣讲会现场2", local(20, 15, 40))],
+        now=at(19, 10), by=owner)
     for index, company in enumerate(companies[:6]):
         services.sign_in(archived, name=f"参会代表{index + 1}", phone=f"1370351{index:04d}",
                          company_name=company.name, now=at(20, 13, 50 + index), company=company)
     recent = activity("跨境电商运营培训", "training", 1, people[7], agencies[4], "三楼培训室")
-    services.add_activity_files(recent, "photo", [_photo((150, 80, 60), "培训现场")], now=at(1, 17), by=owner)
+    services.add_activity_files(recent, "photo", [_photo((150, 80, 60), "培训现场", local(1, 14, 30))], now=at(1, 17),
+                                by=owner)
     for index, company in enumerate(companies[4:7]):
         services.sign_in(recent, name=f"学员{index + 1}", phone=f"1370352{index:04d}", company_name=company.name,
                          now=at(1, 13, 55), company=company)
