@@ -5,7 +5,6 @@ Each service flushes and audits; the request (or the job) commits once.
 """
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -232,13 +231,6 @@ def _open_statement():
     """Unanswered follow-ups of companies still in the files."""
     return (select(GraduateFollowUp).join(TenantCompany, TenantCompany.id == GraduateFollowUp.company_id)
             .where(TenantCompany.deleted_at.is_(None), GraduateFollowUp.answered_at.is_(None)))
-
-
-def wan(fen):
-    """An amount in fen as 万元 with two decimals (government figures), half up; None stays None."""
-    if fen is None:
-        return None
-    return (Decimal(fen) / Decimal(1_000_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @dataclass

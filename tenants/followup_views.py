@@ -28,7 +28,7 @@ def _today():
 
 def _figures():
     """What every follow-up template uses."""
-    return {"wan": services.wan, "early_days": ANSWER_EARLY_DAYS}
+    return {"early_days": ANSWER_EARLY_DAYS}
 
 
 @bp.route("/graduates")
@@ -197,8 +197,7 @@ def _company_context(base, company):
     today = today_in(base.timezone)
     followups = services.followups_of(company) if company.status == c.STATUS_GRADUATED else []
     return {"company": company, "followups": followups, "today": today,
-            "until": services.tracking_until(company, rules_of(base)), "staff": g.role in STAFF_ROLES,
-            "wan": services.wan}
+            "until": services.tracking_until(company, rules_of(base)), "staff": g.role in STAFF_ROLES}
 
 
 register_panel("tenants/_followups_panel.html", _dashboard_context, STAFF_ROLES, order=35)

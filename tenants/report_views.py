@@ -1,7 +1,6 @@
 """Views of monthly operating data and the tenant portal, on the ``tenants`` blueprint: the portal, the month's
 report form (a tenant's own, or staff on its behalf), a company's reports with their history and charts, the
 base's month of filings, and the report settings."""
-from decimal import Decimal
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_date, gettext as _
@@ -42,8 +41,8 @@ def _report_helpers():
 
 
 def _wan(fen):
-    """Fen as 万元 with two decimals, the government's unit."""
-    return "—" if fen is None else f"{Decimal(fen) / 1_000_000:,.2f}"
+    """Fen shown as 万元 with two decimals (rounded as in government figures), "—" for none."""
+    return "—" if fen is None else str(reports.wan(fen))
 
 
 @bp.route("/portal")

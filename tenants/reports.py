@@ -5,6 +5,7 @@ tested directly. A month is written as its first day (``month_on``).
 """
 import calendar
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from . import constants as c
 
@@ -84,6 +85,14 @@ def may_report(company, month_on):
     if company.moved_in_on is not None and company.moved_in_on > month_end(month_on):
         return False
     return company.moved_out_on is None or company.moved_out_on >= month_on
+
+
+def wan(fen):
+    """An amount in fen as 万元 with two decimals, rounded half up: the unit of government figures. None stays
+    None."""
+    if fen is None:
+        return None
+    return (Decimal(fen) / Decimal(1_000_000)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def plausibility(figures, previous, factor):
