@@ -1,5 +1,6 @@
-"""Clock helpers: every stored timestamp is UTC; tests replace ``utcnow`` with a fixed clock."""
-from datetime import datetime, timezone
+"""Clock and calendar helpers: every stored timestamp is UTC; months are written as their first day."""
+import calendar
+from datetime import date, datetime, timezone
 
 
 def utcnow():
@@ -16,8 +17,6 @@ def today_in(timezone_name):
 
 def as_utc(moment):
     """A stored timestamp as an aware UTC datetime (SQLite gives back naive ones; they were stored in UTC)."""
-    from datetime import timezone
-
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -32,9 +31,38 @@ def to_local(moment, timezone_name):
 
 def from_local(naive, timezone_name):
     """A wall-clock time typed in a base's time zone as an aware UTC datetime (None stays None)."""
-    from datetime import timezone
     from zoneinfo import ZoneInfo
 
     if naive is None:
         return None
     return naive.replace(tzinfo=ZoneInfo(timezone_name)).astimezone(timezone.utc)
+
+
+def add_months(day, months):
+    """``day`` moved by ``months`` (negative goes back), clamped to the month's last day."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def month_of(day):
+    """The first day of ``day``'s month."""
+    return date(day.year, day.month, 1)
+
+
+def month_end(month_on):
+    return month_on.replace(day=calendar.monthrange(month_on.year, month_on.month)[1])
+
+
+def month_key(month_on):
+    """A month as "YYYY-MM", as URLs and sheets write it."""
+    return f"{month_on.year:04d}-{month_on.month:02d}"
+
+
+def parse_month(text):
+    """"2026-10" as date(2026, 10, 1); None when it is not a month between 2000 and 2100."""
+    try:
+        year, month = (int(part) for part in str(text).split("-"))
+        return date(year, month, 1) if 2000 <= year <= 2100 else None
+    except (TypeError, ValueError):
+        return None

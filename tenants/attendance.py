@@ -9,28 +9,24 @@ Method (shown on the attendance page):
 - A company's average is over all its registered people: Σ days on site ÷ Σ working days × 5.
 - 001 "8个有" §8: 每周平均要有4天以上在基地内办公 — met when the average is at least the base's threshold (4).
 """
-import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
+from operator_app.timeutil import month_end, parse_month as timeutil_parse_month
 from operator_app.workcalendar import working_days
 
 
 def month_bounds(year, month):
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    first = date(year, month, 1)
+    return first, month_end(first)
 
 
 def parse_month(text, today):
     """The (year, month) of "YYYY-MM", or today's month for anything else."""
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        if 2000 <= year <= 2100 and 1 <= month <= 12:
-            return year, month
-    except ValueError:
-        pass
-    return today.year, today.month
+    month_on = timeutil_parse_month(text) or today
+    return month_on.year, month_on.month
 
 
 @dataclass

@@ -15,7 +15,7 @@ from operator_app.extensions import db
 from operator_app.panels import register_panel
 from operator_app.scoping import ALL_BASE_ROLES, STAFF_ROLES, roles_required
 from operator_app.security import login_succeeded, register_login_attempt
-from operator_app.timeutil import today_in
+from operator_app.timeutil import add_months, month_key, today_in
 
 from . import attendance, attendance_services as services
 from . import constants as c
@@ -57,8 +57,7 @@ def attendance_month():
 
 
 def _shift(year, month, by):
-    index = year * 12 + month - 1 + by
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return month_key(add_months(date(year, month, 1), by))
 
 
 @bp.route("/attendance/settings", methods=["POST"])

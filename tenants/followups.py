@@ -17,7 +17,7 @@ from operator_app.extensions import db
 from operator_app.timeutil import utcnow
 
 from .models import TenantCompany
-from .rent import add_months
+from operator_app.timeutil import add_months
 
 # How the graduate is doing, as it (or the staff member who phoned it) says.
 OPERATING = "operating"

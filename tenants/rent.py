@@ -18,17 +18,9 @@ from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from operator_app.timeutil import add_months
+
 from . import constants as c
-
-
-def add_months(day, months):
-    """``day`` moved by ``months`` (negative goes back), clamped to the month's last day."""
-    import calendar
-
-    month_index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(month_index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 def lease_months(starts_on, ends_on):

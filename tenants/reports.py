@@ -3,42 +3,17 @@
 Pure functions of dates and figures (no database), so the due-day and late logic across a year boundary is
 tested directly. A month is written as its first day (``month_on``).
 """
-import calendar
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+
+# The month arithmetic, under the names this module's callers use.
+from operator_app.timeutil import add_months as shift, month_end, month_key as key, month_of  # noqa: F401
+from operator_app.timeutil import parse_month  # noqa: F401
 
 from . import constants as c
 
 REQUIRED_FIGURES = ("revenue_fen", "tax_fen", "employees")
 OPTIONAL_FIGURES = tuple(c.REPORT_OPTIONAL_FIELDS)
 FIGURES = REQUIRED_FIGURES + OPTIONAL_FIGURES
-
-
-def month_of(day):
-    return date(day.year, day.month, 1)
-
-
-def shift(month_on, months):
-    """The month ``months`` after (or before, when negative) ``month_on``."""
-    index = month_on.year * 12 + month_on.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(month_on):
-    return month_on.replace(day=calendar.monthrange(month_on.year, month_on.month)[1])
-
-
-def parse_month(text):
-    """"2026-10" as date(2026, 10, 1); None when it is not a month between 2000 and 2100."""
-    try:
-        year, month = (int(part) for part in str(text).split("-"))
-        return date(year, month, 1) if 2000 <= year <= 2100 else None
-    except (TypeError, ValueError):
-        return None
-
-
-def key(month_on):
-    return f"{month_on.year:04d}-{month_on.month:02d}"
 
 
 def due_on(month_on, due_day):

@@ -18,7 +18,7 @@ from tenants import services as tenant_services
 from tenants.followup_jobs import FOLLOWUP_JOB
 from tenants.followups import GraduateFollowUp, due_dates
 from tenants.models import TenantCompany
-from tenants.rent import add_months
+from operator_app.timeutil import add_months
 from tenants.rules import rules_of
 
 from ..helpers import field_errors
