@@ -86,12 +86,12 @@ class TenantCompany(BaseOwnedMixin, db.Model):
     @property
     def graduate_tracking_until(self):
         """The last day a graduate is followed after leaving, under its base's rules (None if not a graduate)."""
-        from .followups import tracking_end
+        from .followup_services import tracking_until
         from .rules import rules_of
 
-        if self.status != c.STATUS_GRADUATED or self.moved_out_on is None:
-            return None
-        return tracking_end(self.moved_out_on, rules_of(None).followup_years)
+        if self.status != c.STATUS_GRADUATED:
+            return None  # (without reading the base's rules)
+        return tracking_until(self, rules_of(None))
 
 
 class Milestone(BaseOwnedMixin, db.Model):

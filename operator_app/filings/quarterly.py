@@ -19,6 +19,7 @@ from operator_app.extensions import db
 from tenants import constants as tc
 from tenants import reports
 from tenants.attendance_services import months_data
+from tenants.followup_services import tracking_until
 from tenants.models import MonthlyReport, TenantCompany
 from tenants.rent_services import base_compliance
 from tenants.rules import rules_of
@@ -140,11 +141,10 @@ def quarter_figures(base, year, quarter, today):
 
 
 def _followed(companies, base, end):
-    from tenants.followups import tracking_end
-
-    years = rules_of(base).followup_years
-    return [c for c in companies if c.status == tc.STATUS_GRADUATED and c.moved_out_on is not None
-            and c.moved_out_on <= end and tracking_end(c.moved_out_on, years) >= end]
+    rules = rules_of(base)
+    # tracking_until is None for a company that is not a graduate.
+    return [c for c in companies if c.moved_out_on is not None and c.moved_out_on <= end
+            and (tracking_until(c, rules) or date.min) >= end]
 
 
 def _services(figures, start, end):
