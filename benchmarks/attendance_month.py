@@ -22,7 +22,7 @@ PEOPLE, COMPANIES, RUNS = 200, 40, 30
 def build(app):
     from operator_app.accounts import services
     from operator_app.security import hash_password
-    from tenants.models import Attendance, TenantCompany, WorkstationPerson
+    from tenants.models import Attendance, WorkstationPerson
     from tenants.services import create_company
 
     with app.test_request_context():

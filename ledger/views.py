@@ -1,6 +1,5 @@
 """Views of the ``ledger`` blueprint (the service ledger, its team and agencies, the tenant's services and
 feedback) and of ``ledger_public`` (the QR sign-in of an activity)."""
-from datetime import datetime
 from io import BytesIO
 
 import segno

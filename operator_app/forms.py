@@ -84,10 +84,15 @@ def at_most_two_decimals(form, field):
 
 
 class FiniteDecimalField(DecimalField):
-    """A DecimalField that refuses NaN and infinities, which Decimal() accepts but no quantity is."""
+    """A DecimalField that refuses text, NaN and infinities (the last two Decimal() accepts, but no quantity is
+    one), all with the same message."""
 
     def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(_l("Enter a number.")) from None
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(_l("Enter a number."))

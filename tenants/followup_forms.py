@@ -1,18 +1,15 @@
 """The graduate follow-up form: how the company is doing and its figures. Money is typed in yuan, kept in fen."""
-from decimal import Decimal
-
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
-from operator_app.forms import AppForm, FiniteDecimalField, at_most_two_decimals
+from operator_app.forms import AppForm
 
 from .followups import OPERATING_STATUSES, STATUSES_WITHOUT_FIGURES
-from .forms import choices
+from .forms import choices, yuan_amount
+from .rent import yuan
 from .rent_forms import to_fen
 
-#: Far above what a small business that left an incubator earns or pays in a year: 100 亿元.
-MAX_YUAN = 10_000_000_000
 MAX_EMPLOYEES = 100_000
 
 
@@ -24,17 +21,6 @@ class StatusField(RadioField):
             raise StopValidation(_l("Choose how the company is doing."))
 
 
-class YuanField(FiniteDecimalField):
-    """An amount in yuan with at most two decimals; text that is not a number gets one Chinese message."""
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(_l("Enter a number.")) from None
-
-
 class WholeNumberField(IntegerField):
     def process_formdata(self, valuelist):
         try:
@@ -42,12 +28,6 @@ class WholeNumberField(IntegerField):
         except ValueError:
             self.data = None
             raise ValueError(_l("Enter a whole number from 0 to 100,000.")) from None
-
-
-def _amount(label):
-    return YuanField(label, places=2, validators=[
-        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan.")),
-        at_most_two_decimals])
 
 
 class FollowUpSettingsForm(AppForm):
@@ -67,8 +47,8 @@ class FollowUpForm(AppForm):
     mode = HiddenField()
     version = HiddenField()
     operating_status = StatusField(_l("How is the company doing?"), choices=choices(OPERATING_STATUSES))
-    revenue_yuan = _amount(_l("Revenue in the last 12 months (yuan)"))
-    tax_yuan = _amount(_l("Tax paid in the last 12 months (yuan)"))
+    revenue_yuan = yuan_amount(_l("Revenue in the last 12 months (yuan)"))
+    tax_yuan = yuan_amount(_l("Tax paid in the last 12 months (yuan)"))
     employees = WholeNumberField(_l("Employees now"), validators=[
         Optional(), NumberRange(min=0, max=MAX_EMPLOYEES, message=_l("Enter a whole number from 0 to 100,000."))])
     milestones = TextAreaField(_l("What happened since the last follow-up"), validators=[Length(max=2000)],
@@ -95,9 +75,6 @@ class FollowUpForm(AppForm):
     @classmethod
     def of(cls, followup, **kwargs):
         """The form filled with ``followup``'s answer, for a correction."""
-        def yuan(fen):
-            return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
         return cls(operating_status=followup.operating_status, revenue_yuan=yuan(followup.revenue_fen),
                    tax_yuan=yuan(followup.tax_fen), employees=followup.employees,
                    milestones=followup.milestones, notes=followup.notes, **kwargs)

@@ -11,11 +11,22 @@ from wtforms.validators import Email, InputRequired, Length, NumberRange, Option
 
 from operator_app.accounts.constants import ZONE_LABELS
 from operator_app.accounts.forms import MultiCheckboxField, email_field, required
-from operator_app.forms import AppForm, FiniteDecimalField, sensible_date
+from operator_app.forms import AppForm, FiniteDecimalField, at_most_two_decimals, sensible_date
 
 from . import constants as c
 from . import services
 from .rules import direct_entry_problems
+
+
+MAX_COMPANY_YUAN = 10_000_000_000  # 100 亿元: beyond what any small business earns, pays or raises
+
+
+def yuan_amount(label):
+    """A company's amount of money typed in yuan (revenue, tax, financing): optional, 0 to 100 亿, at most fen."""
+    return FiniteDecimalField(label, places=2, validators=[
+        Optional(), NumberRange(min=0, max=MAX_COMPANY_YUAN,
+                                message=_l("Enter an amount from 0 to 10,000,000,000 yuan.")),
+        at_most_two_decimals])
 
 
 def choices(mapping, blank=None):

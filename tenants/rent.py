@@ -14,7 +14,6 @@ Method (shown on the compliance page):
 - 001 "8个有" §6: 总体优惠幅度低于当地市场询价20%即可 — met when the overall discount is at least the threshold.
 """
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 

@@ -1,27 +1,20 @@
 """Monthly report forms: the figures (yuan with two decimals in the form, fen in the database), the reason of a
 correction, and the base's report settings."""
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from operator_app.accounts.forms import MultiCheckboxField
-from operator_app.forms import AppForm, FiniteDecimalField, at_most_two_decimals
+from operator_app.forms import AppForm
 
 from . import constants as c
 from . import reports
-from .forms import choices
+from .forms import choices, yuan_amount
+from .rent import yuan
 from .rent_forms import to_fen
 
-MAX_YUAN = Decimal("10000000000")  # 100 亿元 in a month: beyond any small business
 MAX_PEOPLE = 100_000
-
-
-def _money(label):
-    return FiniteDecimalField(label, places=2, validators=[
-        Optional(), NumberRange(min=0, max=MAX_YUAN, message=_l("Enter an amount from 0 to 10,000,000,000 yuan.")),
-        at_most_two_decimals])
 
 
 def _count(label, maximum=MAX_PEOPLE):
@@ -32,13 +25,13 @@ def _count(label, maximum=MAX_PEOPLE):
 class ReportForm(AppForm):
     """The month's figures. Everything may be left empty in a draft; submitting needs the three required ones."""
 
-    revenue_yuan = _money(_l("Revenue (营业收入, yuan)"))
-    tax_yuan = _money(_l("Tax paid (上缴税金, yuan)"))
+    revenue_yuan = yuan_amount(_l("Revenue (营业收入, yuan)"))
+    tax_yuan = yuan_amount(_l("Tax paid (上缴税金, yuan)"))
     employees = _count(_l("Employees (从业人员)"))
-    rd_spending_yuan = _money(_l("R&D spending (yuan)"))
+    rd_spending_yuan = yuan_amount(_l("R&D spending (yuan)"))
     new_ip = _count(_l("New patents and other IP"), 10_000)
-    financing_yuan = _money(_l("Financing received (yuan)"))
-    exports_yuan = _money(_l("Exports (yuan)"))
+    financing_yuan = yuan_amount(_l("Financing received (yuan)"))
+    exports_yuan = yuan_amount(_l("Exports (yuan)"))
     reason = TextAreaField(_l("Why the figures are corrected"), validators=[Length(max=2000)])
     version = HiddenField()  # the report's version when the form was opened: a change since is a conflict
 
@@ -70,8 +63,7 @@ class ReportForm(AppForm):
         for name, field in (("revenue_fen", self.revenue_yuan), ("tax_fen", self.tax_yuan),
                             ("rd_spending_fen", self.rd_spending_yuan), ("financing_fen", self.financing_yuan),
                             ("exports_fen", self.exports_yuan)):
-            value = getattr(report, name)
-            field.data = Decimal(value) / 100 if value is not None else None
+            field.data = yuan(getattr(report, name))
         self.employees.data, self.new_ip.data = report.employees, report.new_ip
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from operator_app import audit
 from operator_app.accounts.models import Membership

@@ -145,7 +145,7 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
 
 def test_operator_owner_manages_every_base_of_the_operator_without_membership(app, factory, browser):
     base = factory.base("alpha")
-    second_id = factory.another_base_of(base, "alpha-two")
+    factory.another_base_of(base, "alpha-two")
     browser.login(base.owner)
     assert browser.get("/b/alpha-two/profile").status_code == 200
     assert browser.get("/b/alpha-two/members").status_code == 200

@@ -2,9 +2,8 @@
 report per company and month under concurrency, reminders once, the tenant's banner, staff filing on behalf."""
 import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 

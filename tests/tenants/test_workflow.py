@@ -2,7 +2,6 @@
 from datetime import date, timedelta
 from io import BytesIO
 
-import pytest
 from sqlalchemy import select
 
 from operator_app.accounts.models import Base
