@@ -44,9 +44,13 @@ def _now():
     return utcnow()
 
 
+def _local(moment):
+    """A stored timestamp as the base's naive wall-clock time, as the forms show and read it."""
+    return to_local(moment, g.base.timezone).replace(tzinfo=None) if moment is not None else None
+
+
 def _local_now():
-    """The base's wall-clock time, naive, as the forms show and read it."""
-    return to_local(_now(), g.base.timezone).replace(tzinfo=None, second=0, microsecond=0)
+    return _local(_now()).replace(second=0, microsecond=0)
 
 
 def _today():
@@ -250,11 +254,6 @@ def request_detail(request_id):
     return _request_page(entry, status_form)
 
 
-def _local(moment):
-    """A stored timestamp as the base's naive wall-clock time, as the forms show it."""
-    return to_local(moment, g.base.timezone).replace(tzinfo=None) if moment is not None else None
-
-
 def _status_form(entry, **kwargs):
     return RequestStatusForm(now=_local_now(), received=_local(entry.received_at), **kwargs)
 
@@ -399,8 +398,7 @@ def activity_edit(activity_id):
     entry = _entry_or_404(Activity, activity_id, edit=True)
     form = _activity_form(entry, obj=entry)
     if request.method == "GET":
-        form.starts_at.data = to_local(entry.starts_at, g.base.timezone).replace(tzinfo=None)
-        form.ends_at.data = to_local(entry.ends_at, g.base.timezone).replace(tzinfo=None)
+        form.starts_at.data, form.ends_at.data = _local(entry.starts_at), _local(entry.ends_at)
     if form.validate_on_submit():
         services.update_activity(entry, _activity_values(form), base=g.base, now=_now(), by=g.user)
         db.session.commit()
