@@ -12,6 +12,7 @@ from flask_login import current_user
 from .accounts import constants as c
 from .audit import display_value
 from .i18n import select_locale
+from .panels import panels_for
 
 STAFF = (c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR)
 EVERYONE = STAFF + (c.ROLE_TENANT,)
@@ -69,8 +70,6 @@ def register(app):
                    "role_label": c.ROLE_LABELS.get(role) if role else None,
                    "languages": app.config["LANGUAGES"], "current_locale": select_locale()}
         if base is not None:
-            from .panels import panels_for
-
             context["nav_items"] = _items(SECTIONS, role, request.endpoint)
             context["banners"] = panels_for(base, role, place="banner") if role else []
             context["settings_items"] = _items(SETTINGS, role, request.endpoint)
