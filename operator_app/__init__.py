@@ -53,6 +53,7 @@ def register_blueprints(app):
     from .admin.views import bp as admin_bp
     from .auth.views import bp as auth_bp
     from .bases.views import bp as bases_bp
+    from .filings.views import bp as filings_bp
     from .operators.views import bp as operators_bp
     from ledger.views import bp as ledger_bp
     from ledger.views import public as ledger_public_bp
@@ -69,6 +70,7 @@ def register_blueprints(app):
     app.register_blueprint(tenants_public_bp)
     app.register_blueprint(ledger_bp)
     app.register_blueprint(ledger_public_bp)
+    app.register_blueprint(filings_bp)
     app.url_defaults(add_base_slug)
 
 

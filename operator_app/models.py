@@ -5,3 +5,4 @@ import tenants.followups  # noqa: F401
 
 from . import audit, scheduler, storage, workcalendar  # noqa: F401
 from .accounts import models  # noqa: F401
+from .filings import models as filing_models  # noqa: F401

@@ -4,6 +4,7 @@ Files get generated names; the original name, type, size and hash are kept in ``
 served only by views that first load the owning record within the current base.
 """
 import hashlib
+import os
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +27,10 @@ SIGNATURES = {
     "xlsx": (b"PK\x03\x04",),
 }
 CONTENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "png": "image/png", "webp": "image/webp",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 # written by the product itself (filings), never accepted as uploads: SIGNATURES decides those
+                 "csv": "text/csv; charset=utf-8", "json": "application/json",
+                 "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 DOCUMENT_TYPES = ("pdf", "jpg", "png", "webp")
 PICTURE_TYPES = ("jpg", "png", "webp")
 
@@ -74,9 +78,15 @@ class LocalStorage:
         return self.root / key
 
     def write(self, key, data):
+        """Write under a temporary name and move into place: a reader never sees half a file."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
 
     def read(self, key):
         return self._path(key).read_bytes()
@@ -147,18 +157,29 @@ def store_bytes(data, kind, original_name, by=None):
     return stored
 
 
+def discard(stored):
+    """Delete ``stored`` (a file the product wrote and replaced, e.g. a draft's old export): its row now, its
+    bytes once the transaction commits, so a rollback leaves both in place."""
+    db.session.info.setdefault(_DISCARDED, []).append((storage(), stored.key))
+    db.session.delete(stored)
+
+
 _WRITTEN = "files_written_in_transaction"
+_DISCARDED = "files_discarded_in_transaction"
 
 
 @event.listens_for(Session, "after_commit")
 def _keep_written_files(session):
     session.info.pop(_WRITTEN, None)
+    for backend, key in session.info.pop(_DISCARDED, []):
+        backend.delete(key)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _remove_written_files(session, previous_transaction):
     """Files written for records that were rolled back would be orphans: remove them."""
     if not previous_transaction.parent:  # the outermost transaction, not a savepoint
+        session.info.pop(_DISCARDED, None)
         for backend, key in session.info.pop(_WRITTEN, []):
             backend.delete(key)
 

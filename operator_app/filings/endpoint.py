@@ -1,0 +1,1 @@
+"""Sending a filing's JSON to the provincial platform (placeholder: being written)."""
