@@ -68,7 +68,8 @@ def register(app):
         base, role = g.get("base"), g.get("role")
         context = {"current_base": base, "current_role": role, "audit_value": display_value,
                    "role_label": c.ROLE_LABELS.get(role) if role else None,
-                   "languages": app.config["LANGUAGES"], "current_locale": select_locale()}
+                   "languages": app.config["LANGUAGES"], "current_locale": select_locale(),
+                   "has_view": lambda endpoint: endpoint in app.view_functions}
         if base is not None:
             context["nav_items"] = _items(SECTIONS, role, request.endpoint)
             context["banners"] = panels_for(base, role, place="banner") if role else []

@@ -25,7 +25,6 @@ class QuarterlyFiling(BaseOwnedMixin, db.Model):
 
     __tablename__ = "quarterly_filings"
     __table_args__ = (UniqueConstraint("base_id", "year", "quarter", "version"),)
-    __mapper_args__ = {"version_id_col": "lock_version"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
@@ -45,6 +44,7 @@ class QuarterlyFiling(BaseOwnedMixin, db.Model):
     submitted_via: Mapped[str | None] = mapped_column(String(16))  # endpoint / manual
     submission_note: Mapped[str] = mapped_column(Text, default="")
     lock_version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": lock_version}
 
     xlsx_file: Mapped[StoredFile | None] = relationship(foreign_keys=[xlsx_file_id])
     csv_file: Mapped[StoredFile | None] = relationship(foreign_keys=[csv_file_id])
@@ -83,7 +83,6 @@ class FilingSettings(BaseOwnedMixin, db.Model):
 
     __tablename__ = "filing_settings"
     __table_args__ = (UniqueConstraint("base_id"),)
-    __mapper_args__ = {"version_id_col": "version"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deadline_days: Mapped[int] = mapped_column(Integer, default=10)  # 002: 季度结束后10日内
@@ -92,6 +91,7 @@ class FilingSettings(BaseOwnedMixin, db.Model):
     endpoint_token: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AnnualSummary(BaseOwnedMixin, db.Model):
@@ -103,7 +103,6 @@ class AnnualSummary(BaseOwnedMixin, db.Model):
 
     __tablename__ = "annual_summaries"
     __table_args__ = (UniqueConstraint("base_id", "year"),)
-    __mapper_args__ = {"version_id_col": "version"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
@@ -114,6 +113,7 @@ class AnnualSummary(BaseOwnedMixin, db.Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     sent_on: Mapped[date | None] = mapped_column(Date)  # the day the manager sent it to the authority
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
 
 class InspectionDocument(BaseOwnedMixin, db.Model):

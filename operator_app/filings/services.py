@@ -80,15 +80,14 @@ def save_settings(base, values, *, by):
                                   endpoint_token="")
         db.session.add(settings)
         db.session.flush()
-    values = dict(values)
-    if not values.get("endpoint_token"):
-        values.pop("endpoint_token", None)
-    changed = audit.update(settings, values, SETTINGS_FIELDS, action="filings.settings", user=by)
-    for entry in db.session.new:
-        if isinstance(entry, audit.AuditEntry) and entry.object_type == "FilingSettings" and entry.after:
-            for side in (entry.before, entry.after):
-                if side and "endpoint_token" in side:
-                    side["endpoint_token"] = "***"  # a secret never goes into the audit log
+    changed = audit.update(settings, values, SETTINGS_FIELDS[:-1], action="filings.settings", user=by)
+    token = values.get("endpoint_token")
+    if token and token != settings.endpoint_token:  # empty keeps the stored one; a secret is logged as changed only
+        settings.endpoint_token = token
+        audit.record("filings.settings", settings, before={"endpoint_token": "***"},
+                     after={"endpoint_token": "***"}, user=by)
+        db.session.flush()
+        changed.add("endpoint_token")
     return changed
 
 
@@ -151,12 +150,13 @@ def _write_files(filing):
     from . import exports
 
     stem = f"{filing.figures['base']['slug']}-{filing.year}Q{filing.quarter}-v{filing.version}"
-    for old in (filing.xlsx_file, filing.csv_file, filing.json_file):
-        if old is not None:
-            discard(old)  # a draft's previous files: only the current figures' files are kept
+    previous = [old for old in (filing.xlsx_file, filing.csv_file, filing.json_file) if old is not None]
     filing.xlsx_file = store_bytes(exports.filing_xlsx(filing), "xlsx", f"{stem}.xlsx")
     filing.csv_file = store_bytes(exports.filing_csv(filing), "csv", f"{stem}.csv")
     filing.json_file = store_bytes(exports.filing_json(filing), "json", f"{stem}.json")
+    db.session.flush()  # the filing points at the new files before the old ones go
+    for old in previous:
+        discard(old)  # a draft's previous files: only the current figures' files are kept
 
 
 def _fill(filing, base, today, now, by):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts import constants as ac
+from ..accounts.constants import SERVICE_FUNCTIONS
 from ..db import get_or_404
 from ..extensions import db
 from ..panels import register_panel
@@ -43,7 +44,8 @@ def index():
     """The base's filings: the recent quarters (with or without a filing yet) and what is due next."""
     today = _today()
     filed = {(filing.year, filing.quarter): filing for filing in services.latest_filings()}
-    quarters = sorted({*services.ended_quarters(g.base, today), *filed}, reverse=True)
+    last = services.previous_quarter(*services.quarter_of(today))  # offered even to a base created after it
+    quarters = sorted({*services.ended_quarters(g.base, today), last, *filed}, reverse=True)
     settings = services.settings_of(g.base)
     rows = [(year, quarter, filed.get((year, quarter)),
              filed[(year, quarter)].deadline_on if (year, quarter) in filed
@@ -89,13 +91,17 @@ def generate(year, quarter):
 @roles_required(*READERS)
 def filing(filing_id):
     """One version of a quarter's filing: every figure with the records it was computed from."""
-    filing = get_or_404(QuarterlyFiling, filing_id)
+    return _filing_page(get_or_404(QuarterlyFiling, filing_id), SubmitForm(), NewVersionForm())
+
+
+def _filing_page(filing, submit_form, version_form):
     all_versions = services.versions(filing.year, filing.quarter)
     return render_template("filings/filing.html", filing=filing, figures=filing.figures, versions=all_versions,
                            is_latest=all_versions[0].id == filing.id, indicators=INDICATORS,
                            indicator_labels=INDICATOR_LABELS, unit_labels=UNIT_LABELS,
-                           settings=services.settings_of(g.base), submit_form=SubmitForm(),
-                           version_form=NewVersionForm(), today=_today())
+                           service_function_label=lambda key: SERVICE_FUNCTIONS.get(key, key),
+                           settings=services.settings_of(g.base), submit_form=submit_form,
+                           version_form=version_form)
 
 
 @bp.route("/<int:filing_id>/download/<kind>")
@@ -155,12 +161,7 @@ def new_version(filing_id):
     filing = get_or_404(QuarterlyFiling, filing_id)
     form = NewVersionForm()
     if not form.validate_on_submit():
-        all_versions = services.versions(filing.year, filing.quarter)
-        return render_template("filings/filing.html", filing=filing, figures=filing.figures,
-                               versions=all_versions, is_latest=all_versions[0].id == filing.id,
-                               indicators=INDICATORS, indicator_labels=INDICATOR_LABELS, unit_labels=UNIT_LABELS,
-                               settings=services.settings_of(g.base), submit_form=SubmitForm(formdata=None),
-                               version_form=form, today=_today()), 422
+        return _filing_page(filing, SubmitForm(formdata=None), form), 422
     try:
         following = services.new_version(g.base, filing, form.reason.data, today=_today(), by=g.user)
         db.session.commit()
