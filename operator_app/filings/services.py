@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
+from ..db import unscoped
 from ..extensions import db
 from ..storage import discard, store_bytes
 from ..timeutil import to_local, utcnow
@@ -260,3 +261,49 @@ def daily_filings(base, now):
     today = to_local(now, base.timezone).date()
     for year, quarter in ended_quarters(base, today):
         generate(base, year, quarter, today=today, now=now)
+
+
+# --- The operator's view across its bases -----------------------------------------------------------------
+
+@dataclass
+class BaseFilings:
+    """One row of the operator owner's table: a base's recent quarters and last year's summary."""
+
+    base: object
+    quarters: dict  # (year, quarter) -> (filing or None, deadline)
+    summary: object  # the AnnualSummary of last year, or None
+
+
+def operator_overview(bases, today, count=CATCH_UP_QUARTERS):
+    """The filings of ``bases`` (one operator's) for the last ``count`` ended quarters, in three queries.
+
+    Reads across bases, so it runs unscoped with an explicit filter on the given bases' ids; the caller has
+    checked that the user owns them.
+    """
+    from .models import AnnualSummary
+
+    quarters, current = [], previous_quarter(*quarter_of(today))
+    while len(quarters) < count:
+        quarters.append(current)
+        current = previous_quarter(*current)
+    ids = [base.id for base in bases]
+    first = quarters[-1][0] * 10 + quarters[-1][1]
+    with unscoped("the operator owner's table reads the filings of the operator's own bases"):
+        filings = db.session.scalars(select(QuarterlyFiling).where(
+            QuarterlyFiling.base_id.in_(ids), QuarterlyFiling.year * 10 + QuarterlyFiling.quarter >= first)
+            .order_by(QuarterlyFiling.version)).all()
+        settings = {row.base_id: row for row in db.session.scalars(
+            select(FilingSettings).where(FilingSettings.base_id.in_(ids)))}
+        summaries = {row.base_id: row for row in db.session.scalars(select(AnnualSummary).where(
+            AnnualSummary.base_id.in_(ids), AnnualSummary.year == today.year - 1))}
+    latest_of = {(f.base_id, f.year, f.quarter): f for f in filings}  # ordered by version: the last one wins
+    default = FilingSettings(deadline_days=10, deadline_in_working_days=False)
+    rows = []
+    for base in bases:
+        rule = settings.get(base.id, default)
+        cells = {}
+        for year, quarter in quarters:
+            filing = latest_of.get((base.id, year, quarter))
+            cells[(year, quarter)] = (filing, filing.deadline_on if filing else deadline(year, quarter, rule))
+        rows.append(BaseFilings(base, cells, summaries.get(base.id)))
+    return quarters, rows

@@ -26,6 +26,20 @@ def bases():
     return render_template("operators/bases.html", operator=operator, bases=operator.bases)
 
 
+@bp.route("/filings")
+@login_required
+def filings():
+    """Every base's recent quarterly filings and last year's summary in one table. Raises Forbidden for anyone
+    but an operator owner."""
+    from ..filings.services import operator_overview
+    from ..timeutil import today_in
+
+    operator = _require_owner()
+    quarters, rows = operator_overview(operator.bases, today_in("Asia/Shanghai"))
+    return render_template("operators/filings.html", operator=operator, quarters=quarters, rows=rows,
+                           today=today_in("Asia/Shanghai"))
+
+
 @bp.route("/bases/new", methods=["GET", "POST"])
 @login_required
 def base_create():

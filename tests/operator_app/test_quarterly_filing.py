@@ -15,9 +15,10 @@ from operator_app.extensions import db
 from operator_app.filings import services
 from operator_app.filings.jobs import QUARTERLY_JOB
 from operator_app.filings.models import QuarterlyFiling
-from operator_app.filings.quarterly import quarter_months
+from operator_app.filings.quarterly import quarter_bounds, quarter_months
 from operator_app.scheduler import run_job
 from operator_app.storage import storage
+from operator_app.timeutil import today_in
 from tenants import report_services
 from tenants.models import TenantCompany
 
@@ -40,7 +41,8 @@ def job(app, now):
 def backdate(app, base, created):
     """Make the base look created on ``created`` (a test base is created today)."""
     with app.app_context(), unscoped("the test backdates a base"):
-        db.session.execute(update(Base).where(Base.id == base.id)
+        base_id = base if isinstance(base, int) else base.id
+        db.session.execute(update(Base).where(Base.id == base_id)
                            .values(created_at=datetime.combine(created, datetime.min.time(), timezone.utc)))
         db.session.commit()
 
@@ -258,3 +260,29 @@ def test_the_endpoint_token_is_never_shown_nor_logged(app, factory, browser):
     with app.app_context(), scoped_to(base.id):
         settings = services.settings_of(db.session.get(Base, base.id))
         assert (settings.deadline_days, settings.endpoint_token) == (12, "s3cret-token")
+
+
+def test_the_operator_owner_sees_every_base_s_filings_in_one_table(app, factory, browser):
+    with app.app_context():
+        year, quarter = services.previous_quarter(*services.quarter_of(today_in("Asia/Shanghai")))
+    end = quarter_bounds(year, quarter)[1]
+    base = factory.base()
+    second = factory.another_base_of(base, "second-base")
+    stranger = factory.base()
+    for each in (base, second, stranger):
+        backdate(app, each, end - timedelta(days=200))
+    job(app, local(end.year, end.month, end.day) + timedelta(days=1))
+    filing_id = one_filing(app, base, year, quarter)["id"]
+    browser.login(base.owner)
+    browser.post(f"/b/{base.slug}/filings/{filing_id}/submit", {"note": ""},
+                 form_page=f"/b/{base.slug}/filings/{filing_id}")
+    response = browser.get("/operator/filings")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'data-base="{base.slug}"' in html and 'data-base="second-base"' in html
+    assert f'data-base="{stranger.slug}"' not in html
+    assert f'data-period="{year}Q{quarter}" data-status="submitted"' in html
+    assert f'data-period="{year}Q{quarter}" data-status="draft"' in html      # the second base has not submitted
+    browser.logout()
+    browser.login(base.users["staff"])
+    assert browser.get("/operator/filings").status_code == 403
