@@ -57,11 +57,12 @@ def index():
 @bp.route("/quarterly/<int:year>/<int:quarter>")
 @roles_required(*READERS)
 def quarter(year, quarter):
-    """The latest version of a quarter's filing (or the offer to generate it now)."""
+    """The latest version of a quarter's filing (or the offer to generate it now): the quarter's lasting
+    address, for the dashboard and the job's mails."""
     year, quarter = _quarter_or_404(year, quarter)
     filing = services.latest(year, quarter)
     if filing is not None:
-        return redirect(url_for("filings.filing", filing_id=filing.id))
+        return _filing_page(filing, SubmitForm(), NewVersionForm())
     return render_template("filings/quarter_empty.html", year=year, quarter=quarter,
                            deadline_on=services.deadline(year, quarter, services.settings_of(g.base)))
 
@@ -104,14 +105,14 @@ def _filing_page(filing, submit_form, version_form):
                            version_form=version_form)
 
 
-@bp.route("/<int:filing_id>/download/<kind>")
+@bp.route("/<int:filing_id>/download/<file_format>")
 @roles_required(*READERS)
-def download(filing_id, kind):
+def download(filing_id, file_format):
     """A version's file, exactly as it was written when the version was generated."""
     filing = get_or_404(QuarterlyFiling, filing_id)
-    if kind not in DOWNLOADS:
+    if file_format not in DOWNLOADS:
         abort(404)
-    stored = getattr(filing, f"{kind}_file")
+    stored = getattr(filing, f"{file_format}_file")
     if stored is None:
         abort(404)
     return send_stored(stored)

@@ -13,7 +13,8 @@ from ..helpers import Factory
 # Every endpoint of the app, classified. A new route that is not listed here fails test_every_route_is_classified.
 PUBLIC = {"auth.home", "auth.login", "auth.signup", "auth.accept_invite", "auth.set_language",
           "static", "bootstrap.static"}
-ACCOUNT = {"auth.logout", "auth.change_password", "operators.bases", "operators.base_create", "admin.calendar"}
+ACCOUNT = {"auth.logout", "auth.change_password", "operators.bases", "operators.base_create", "operators.filings",
+           "admin.calendar"}
 BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invitation_revoke", "bases.audit_log",
                "tenants.company_list", "tenants.company_export", "tenants.company_create", "tenants.company_detail",
                "tenants.company_edit", "tenants.milestone_create", "tenants.milestone_delete",
@@ -35,7 +36,9 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "ledger.request_detail", "ledger.request_edit", "ledger.request_status", "ledger.visit_create",
                "ledger.visit_detail", "ledger.visit_edit", "ledger.activity_create", "ledger.activity_detail",
                "ledger.activity_edit", "ledger.activity_files", "ledger.activity_file", "ledger.activity_file_delete",
-               "ledger.activity_qr", "ledger.entry_delete", "ledger.mine", "ledger.feedback"}
+               "ledger.activity_qr", "ledger.entry_delete", "ledger.mine", "ledger.feedback",
+               "filings.index", "filings.quarter", "filings.generate", "filings.filing", "filings.download",
+               "filings.submit", "filings.new_version", "filings.settings"}
 # Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
 PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done",
                "tenants_public.public_checkin", "ledger_public.signin"}
@@ -72,6 +75,7 @@ def two_bases(factory):
            "lease_id": factory.lease(base_b, company_id),
            "person_id": factory.person(base_b, company_id)[0], "point_id": factory.point(base_b)}
     ids.update(ledger_ids(factory, base_b, company_id), month="2026-10", followup_id=graduate_followup(factory, base_b))
+    ids.update(filing_ids(factory, base_b))
     return base_a, base_b, ids
 
 
@@ -95,6 +99,18 @@ def graduate_followup(factory, base):
                                  .order_by(GraduateFollowUp.due_on))
 
 
+def filing_ids(factory, base):
+    """The 2026 Q3 filing of ``base`` (generated now) and the other parts of the filings' addresses."""
+    from datetime import date
+
+    from operator_app.filings import services as filing_services
+
+    with factory.app.test_request_context(), scoped_to(base.id):
+        filing = filing_services.generate(db.session.get(Base, base.id), 2026, 3, today=date(2026, 10, 20))
+        db.session.commit()
+        return {"filing_id": filing.id, "year": 2026, "quarter": 3, "file_format": "xlsx"}
+
+
 def ledger_ids(factory, base, company_id, author=None):
     """One of each ledger record of ``base``, named as the ledger's routes name their ids (entries recorded by
     ``author``, default the owner)."""
@@ -115,7 +131,8 @@ def ledger_ids(factory, base, company_id, author=None):
 
 def _base_urls(app, base_b, ids, with_ids_only=False):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint not in BASE_SCOPED or (with_ids_only and rule.arguments == {"base_slug"}):
+        if rule.endpoint not in BASE_SCOPED or (with_ids_only and not any(argument.endswith("_id")
+                                                                          for argument in rule.arguments)):
             continue
         values = {"base_slug": base_b.slug}
         for argument in rule.arguments - {"base_slug"}:

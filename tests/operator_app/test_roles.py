@@ -3,7 +3,7 @@ import pytest
 
 from operator_app.accounts import constants as c
 
-from .test_isolation import BASE_SCOPED, graduate_followup, ledger_ids
+from .test_isolation import BASE_SCOPED, filing_ids, graduate_followup, ledger_ids
 
 M, S, T, N = c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT
 # The intended permissions (DESIGN.md "Roles"): settings and people are the manager's.
@@ -98,6 +98,15 @@ EXPECTED = {
     "ledger.entry_delete": STAFF,
     "ledger.mine": {N},
     "ledger.feedback": {N},
+    # The filings are the manager's to make; staff read and download them.
+    "filings.index": EDITORS,
+    "filings.quarter": EDITORS,
+    "filings.filing": EDITORS,
+    "filings.download": EDITORS,
+    "filings.generate": {M},
+    "filings.submit": {M},
+    "filings.new_version": {M},
+    "filings.settings": {M},
 }
 
 
@@ -121,6 +130,7 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
     # A mentor keeps the entries they recorded (others' are refused by the entry: tests/ledger).
     ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None), month="2026-10",
                followup_id=graduate_followup(factory, base))
+    ids.update(filing_ids(factory, base))
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).
@@ -132,9 +142,10 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
         response = browser.client.open(path, method=method, data={"csrf_token": token})
         if role in EXPECTED[rule.endpoint]:
             # A GET shows its page (or, for "my company" and a company contact's dashboard, redirects to the
-            # company's page); a POST with empty input either redirects when done or shows its form again.
+            # company's page); a POST with empty input either redirects when done or shows its form again
+            # (200, or 422 when it refuses the input).
             redirects = rule.endpoint == "tenants.my_company" or (rule.endpoint == "bases.dashboard" and role == N)
-            assert response.status_code in ((200, 302) if method == "POST" or redirects
+            assert response.status_code in ((200, 302, 422) if method == "POST" else (200, 302) if redirects
                                             else (200,)), (role, path, response.status_code)
             if response.status_code == 302:
                 assert "/login" not in response.headers["Location"]
