@@ -214,7 +214,7 @@ def test_staff_read_the_filings_but_only_the_manager_changes_them(app, factory, 
 
 
 def test_the_deadline_counts_days_or_chinese_working_days(app, factory, browser):
-    base, _ = q3_base(app, factory)
+    base, _ = q3_base(app, factory, created=date(2026, 7, 1))   # Q3 is its first quarter
     browser.login(base.owner)
     settings_page = f"/b/{base.slug}/filings/settings"
     bad = browser.post(settings_page, {"deadline_days": "0", "endpoint_url": "not a url"})
