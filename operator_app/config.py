@@ -71,6 +71,8 @@ class Config:
     MAIL_FROM = "noreply@localhost"
     SCHEDULER_IN_PROCESS = False  # production runs `flask scheduler` as a process of its own
     PUBLIC_URL = None  # the address people open the app at, for links in mail sent by jobs (no request then)
+    FILING_ENDPOINT_BACKOFF = (0.5, 2.0)  # seconds between the tries of sending a filing to the province
+    FILING_ENDPOINT_ALLOW_PRIVATE = False  # never POST a filing to the server's own network unless told to
 
     def __init__(self):
         self.SECRET_KEY = os.environ.get("SECRET_KEY")

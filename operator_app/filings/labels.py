@@ -1,8 +1,6 @@
 """The words of the filings: indicator names and units, in the provincial order (translated, Chinese first)."""
 from flask_babel import lazy_gettext as _l
 
-from .snapshot import INDICATORS
-
 INDICATOR_LABELS = {
     "housed": _l("Tenant companies housed at the quarter's end"),
     "moved_in": _l("Companies that moved in during the quarter"),
@@ -25,10 +23,3 @@ UNIT_LABELS = {
     "person_times": _l("person-times"), "percent": "%", "company_months": _l("company-months"),
 }
 
-
-def indicator_rows(figures):
-    """[indicator, value, unit] rows of a snapshot, with a header row, in the provincial order."""
-    rows = [[str(_l("Indicator")), str(_l("Value")), str(_l("Unit"))]]
-    for key, unit in INDICATORS:
-        rows.append([str(INDICATOR_LABELS[key]), figures["indicators"].get(key), str(UNIT_LABELS[unit])])
-    return rows

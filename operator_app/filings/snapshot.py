@@ -7,6 +7,7 @@ Money is kept exactly in fen beside the 万元 figure (two decimals, half up) th
 from datetime import date
 
 from operator_app.accounts.constants import SERVICE_FUNCTIONS
+from operator_app.timeutil import as_utc
 from tenants import reports
 from tenants.followup_services import tracking_until
 from tenants.rules import rules_of
@@ -141,7 +142,7 @@ def machine_document(filing):
     """The JSON document for machine upload: the snapshot plus which version of which filing it is."""
     figures = filing.figures
     return {"filing": {"period": filing.period, "year": filing.year, "quarter": filing.quarter,
-                       "version": filing.version, "generated_at": filing.generated_at.isoformat(),
+                       "version": filing.version, "generated_at": as_utc(filing.generated_at).isoformat(),
                        "reason": filing.reason},
             **{key: figures[key] for key in ("schema", "base", "start", "end", "as_of", "indicators",
                                              "money_fen", "gap_treatment", "companies", "gaps", "graduates",

@@ -133,7 +133,7 @@ def submit(filing_id):
     settings = services.settings_of(g.base)
     try:
         if settings.endpoint_url:
-            answer = endpoint.send(filing, settings, by=g.user)
+            answer = endpoint.send(filing, settings, by=g.user, timeout=5)  # at most ~20 s in all
             if not answer.succeeded:
                 db.session.commit()  # the attempts are kept, the filing stays a draft
                 flash(_("The provincial platform did not accept the filing: %(error)s. Nothing was marked "
@@ -204,3 +204,5 @@ def _due_context(base):
 register_panel("filings/_due_panel.html", _due_context, (ac.ROLE_MANAGER, ac.ROLE_STAFF), order=5)
 
 from . import jobs  # noqa: E402,F401  (registers the daily job)
+from . import annual_views  # noqa: E402,F401
+from . import compliance_views  # noqa: E402,F401
