@@ -23,15 +23,14 @@ MAX_PAGE = 100_000  # far past any real page; keeps OFFSET within what every dat
 @bp.route("/")
 @roles_required(*ALL_BASE_ROLES)
 def dashboard():
-    """The base's home page. Staff see what the profile still lacks; everyone sees the service team.
+    """The base's home page: the panels of the domain packages (the compliance score, deadlines, …) and the
+    service team.
 
     Tenant contacts never see other tenants' contacts or the base's internal checks.
     """
     if g.get("tenant_company_id") and "tenants.portal" in current_app.view_functions:
         return redirect(url_for("tenants.portal"))  # a company's contact starts from its portal
-    is_staff = g.role in STAFF_ROLES
-    return render_template("bases/dashboard.html", checks=profile_checks(g.base) if is_staff else None,
-                           panels=panels_for(g.base, g.role),
+    return render_template("bases/dashboard.html", panels=panels_for(g.base, g.role),
                            team=services.base_members(g.base, roles=STAFF_ROLES),
                            service_functions=[c.SERVICE_FUNCTIONS[key] for key in g.base.service_functions or []
                                               if key in c.SERVICE_FUNCTIONS])

@@ -18,7 +18,7 @@ from ..timeutil import today_in
 from . import services
 from .forms import FilingSettingsForm, NewVersionForm, SubmitForm
 from .labels import INDICATOR_LABELS, UNIT_LABELS
-from .models import FILING_SUBMITTED, SUBMITTED_BY_ENDPOINT, SUBMITTED_BY_HAND, QuarterlyFiling
+from .models import SUBMITTED_BY_ENDPOINT, SUBMITTED_BY_HAND, QuarterlyFiling
 from .snapshot import INDICATORS
 
 bp = base_blueprint("filings", __name__, "/filings")

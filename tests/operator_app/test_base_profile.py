@@ -43,7 +43,9 @@ def test_manager_saves_the_profile_and_the_checks_turn_met(app, factory, browser
     assert stored["name"] == "晋阳双创基地" and stored["area"] == Decimal("9000.00")
     assert stored["functions"] == ["information", "coaching", "training", "financing"]
     assert stored["zones"]["growth"] == (Decimal("5000.00"), "3-5 层")
-    page = browser.get("/b/alpha/").get_data(as_text=True)
+    # The profile page lists its checks (the dashboard shows the compliance panel instead: tests/operator_app/
+    # test_compliance.py).
+    page = browser.get("/b/alpha/profile").get_data(as_text=True)
     for key in ("site", "signage", "zones", "service_functions", "tenant_standard"):
         assert f'data-check="{key}" data-status="met"' in page, key
     with app.app_context():
@@ -61,7 +63,7 @@ def test_short_lease_and_few_functions_show_as_not_met(app, factory, browser):
     browser.login(base.owner)
     browser.post("/b/alpha/profile", {**PROFILE, "site_lease_end_on": "2025-06-30",
                                       "service_functions": ["information"]})
-    page = browser.get("/b/alpha/").get_data(as_text=True)
+    page = browser.get("/b/alpha/profile").get_data(as_text=True)
     assert 'data-check="site" data-status="not_met"' in page
     assert 'data-check="service_functions" data-status="not_met"' in page
     assert "当前租期为 3 年" in page and "目前具备 1 项" in page

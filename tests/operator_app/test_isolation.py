@@ -38,7 +38,11 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "ledger.activity_edit", "ledger.activity_files", "ledger.activity_file", "ledger.activity_file_delete",
                "ledger.activity_qr", "ledger.entry_delete", "ledger.mine", "ledger.feedback",
                "filings.index", "filings.quarter", "filings.generate", "filings.filing", "filings.download",
-               "filings.submit", "filings.new_version", "filings.settings"}
+               "filings.submit", "filings.new_version", "filings.settings", "filings.annual_list",
+               "filings.annual_draft", "filings.annual_show", "filings.annual_save", "filings.annual_refresh",
+               "filings.annual_sent", "filings.annual_docx", "filings.annual_annex", "filings.compliance",
+               "filings.inspection_documents", "filings.inspection_document_remove",
+               "filings.inspection_document_file"}
 # Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
 PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done",
                "tenants_public.public_checkin", "ledger_public.signin"}
@@ -100,15 +104,29 @@ def graduate_followup(factory, base):
 
 
 def filing_ids(factory, base):
-    """The 2026 Q3 filing of ``base`` (generated now) and the other parts of the filings' addresses."""
-    from datetime import date
+    """The 2025 Q3 filing, the 2025 annual summary and an inspection document of ``base``, and the other parts
+    of the filings' addresses."""
+    from datetime import date, datetime, timezone
+    from io import BytesIO
 
+    from werkzeug.datastructures import FileStorage
+
+    from operator_app.accounts.models import User
+    from operator_app.filings import annual, compliance_services
     from operator_app.filings import services as filing_services
 
     with factory.app.test_request_context(), scoped_to(base.id):
-        filing = filing_services.generate(db.session.get(Base, base.id), 2026, 3, today=date(2026, 10, 20))
+        base_row = db.session.get(Base, base.id)
+        filing = filing_services.generate(base_row, 2025, 3, today=date(2025, 10, 20))
+        annual.ensure_summary(base_row, 2025, today=date(2026, 1, 5),
+                              now=datetime(2026, 1, 5, tzinfo=timezone.utc))
+        upload = FileStorage(BytesIO(b"%PDF-1.4 audit report"), filename="审计报告.pdf")
+        document = compliance_services.add_document(
+            {"kind": "audit_report", "title": "2025年度专项审计报告", "dated_on": date(2026, 3, 1)},
+            upload=upload, by=db.session.get(User, base.owner.id))
         db.session.commit()
-        return {"filing_id": filing.id, "year": 2026, "quarter": 3, "file_format": "xlsx"}
+        return {"filing_id": filing.id, "year": 2025, "quarter": 3, "file_format": "xlsx",
+                "inspection_document_id": document.id}
 
 
 def ledger_ids(factory, base, company_id, author=None):
