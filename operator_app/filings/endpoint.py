@@ -5,6 +5,7 @@ Only the standard library speaks HTTP here (urllib). Redirects are not followed:
 a GET without the document, and a 200 from that page would look like an acceptance.
 """
 import hashlib
+import json
 import http.client
 import ipaddress
 import socket
@@ -53,11 +54,13 @@ def _opener():
     return urllib.request.build_opener(_NoRedirect())
 
 
-def idempotency_key(filing, body):
-    """The same for every try of the same version with the same bytes (so the platform can drop a repeat); a
-    draft regenerated with other figures gets another key, so it is not taken for the earlier document."""
-    return (f"filing-{filing.base_id}-{filing.year}Q{filing.quarter}-v{filing.version}-"
-            f"{hashlib.sha256(body).hexdigest()[:16]}")
+def idempotency_key(filing, body=None):
+    """The same for every send of the same version with the same figures (so the platform can drop a repeat,
+    also one sent again on a later day); a draft regenerated with other figures gets another key, so it is not
+    taken for the earlier document. The day the figures were read (``as_of``) is not part of them."""
+    figures = {key: value for key, value in filing.figures.items() if key != "as_of"}
+    digest = hashlib.sha256(json.dumps(figures, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return f"filing-{filing.base_id}-{filing.year}Q{filing.quarter}-v{filing.version}-{digest[:16]}"
 
 
 def document_bytes(filing):

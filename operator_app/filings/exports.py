@@ -24,7 +24,7 @@ from .labels import INDICATOR_LABELS, UNIT_LABELS
 from .snapshot import INDICATORS, machine_document, month_label
 
 # The provincial unit of each indicator decides how its value is written: money in 万元 with two decimals, the
-# discount as a percentage with one, everything else a whole count.
+# discount as a percentage with two, everything else a whole count.
 _WAN, _PERCENT = "wan", "percent"
 #: How a missing month is treated (snapshot "gaps" → "treatment"); DOMAIN.md: left out, never counted as zero.
 TREATMENTS = {"left_out": _l("Left out of the totals (not counted as zero)")}
@@ -104,7 +104,7 @@ class _Formats:
                                        "border": 1})
         self.text = book.add_format({"valign": "top"})
         self.wan = book.add_format({"num_format": "0.00"})
-        self.percent = book.add_format({"num_format": "0.0"})
+        self.percent = book.add_format({"num_format": "0.00"})
         self.count = book.add_format({"num_format": "0"})
         self.day = book.add_format({"num_format": "yyyy-mm-dd"})
         self.total_label = book.add_format({"bold": True, "top": 1})

@@ -24,6 +24,8 @@ from tenants.models import MonthlyReport, TenantCompany
 from tenants.rent_services import base_compliance
 from tenants.rules import rules_of
 
+#: The statuses of a company that has been in the base (an applicant or admitted one has not, yet).
+IN_BASE = (tc.STATUS_IN_RESIDENCE, tc.STATUS_EXITED, tc.STATUS_GRADUATED)
 GAP_LEFT_OUT = "left_out"  # how a missing month is treated: its figures are not in the totals, the gap is listed
 
 
@@ -103,8 +105,10 @@ def quarter_figures(base, year, quarter, today):
     start, end = quarter_bounds(year, quarter)
     months = quarter_months(year, quarter)
     companies = _companies()
-    housed = [c for c in companies if c.moved_in_on is not None and c.moved_in_on <= end
-              and (c.moved_out_on is None or c.moved_out_on > end)]
+    # Only a company that really moved in counts: an admitted one keeps its planned date until it arrives.
+    arrived = [c for c in companies if c.status in IN_BASE and c.moved_in_on is not None]
+    housed = [c for c in arrived if c.moved_in_on <= end and (c.moved_out_on is None or c.moved_out_on > end)]
+    housed_ids = {c.id for c in housed}
     submitted = {(r.company_id, r.month_on): r for r in db.session.scalars(select(MonthlyReport).where(
         MonthlyReport.status == tc.REPORT_SUBMITTED, MonthlyReport.month_on >= start, MonthlyReport.month_on <= end))}
     used, gaps = [], []
@@ -112,21 +116,23 @@ def quarter_figures(base, year, quarter, today):
         if month_on > reports.shift(reports.month_of(today), -1):
             continue  # a month not over yet has nothing to report
         for company in companies:
-            if not reports.expected_of(company, month_on):
-                continue
             report = submitted.get((company.id, month_on))
-            if report is None:
-                gaps.append(Gap(company, month_on))
-            else:
-                used.append(report)
+            if reports.expected_of(company, month_on):
+                if report is None:
+                    gaps.append(Gap(company, month_on))
+                else:
+                    used.append(report)
+            elif report is not None and reports.may_report(company, month_on):
+                used.append(report)  # a part month (left mid-month) that was reported: counted, never dropped
     last = months[-1]
     figures = QuarterFigures(
         year=year, quarter=quarter, housed=housed,
-        moved_in=[c for c in companies if _within(c.moved_in_on, start, end)],
+        moved_in=[c for c in arrived if _within(c.moved_in_on, start, end)],
         exited=[c for c in companies if c.status in (tc.STATUS_EXITED, tc.STATUS_GRADUATED)
                 and _within(c.moved_out_on, start, end)],
         revenue_fen=sum(r.revenue_fen or 0 for r in used), tax_fen=sum(r.tax_fen or 0 for r in used),
-        employees=sum(r.employees or 0 for r in used if r.month_on == last), reports=used, gaps=gaps,
+        employees=sum(r.employees or 0 for r in used if r.month_on == last and r.company_id in housed_ids),
+        reports=used, gaps=gaps,
         graduates=[c for c in companies if c.status == tc.STATUS_GRADUATED and _within(c.moved_out_on, start, end)],
         followed=_followed(companies, base, end))
     _services(figures, start, end)

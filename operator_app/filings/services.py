@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -82,6 +83,10 @@ def save_settings(base, values, *, by):
         db.session.add(settings)
         db.session.flush()
     changed = audit.update(settings, values, SETTINGS_FIELDS[:-1], action="filings.settings", user=by)
+    if changed & {"deadline_days", "deadline_in_working_days"}:
+        for draft in db.session.scalars(select(QuarterlyFiling).where(QuarterlyFiling.status == FILING_DRAFT,
+                                                                       QuarterlyFiling.version == 1)):
+            draft.deadline_on = deadline(draft.year, draft.quarter, settings)  # a new rule moves the countdown
     token = values.get("endpoint_token")
     if token and token != settings.endpoint_token:  # empty keeps the stored one; a secret is logged as changed only
         settings.endpoint_token = token
@@ -138,7 +143,7 @@ def next_due(base, today):
     settings = settings_of(base)
     for year, quarter in ended_quarters(base, today, count=2):
         filing = latest(year, quarter)
-        if filing is None or filing.status != FILING_SUBMITTED:
+        if not any(version.status == FILING_SUBMITTED for version in versions(year, quarter)):
             due_on = filing.deadline_on if filing else deadline(year, quarter, settings)
             return Due(year, quarter, due_on, (due_on - today).days, filing)
     return None
@@ -147,7 +152,16 @@ def next_due(base, today):
 # --- Generating --------------------------------------------------------------------------------------------
 
 def _write_files(filing):
-    """Write the filing's three files from its snapshot (each to a temporary name, then moved into place)."""
+    """Write the filing's three files from its snapshot (each to a temporary name, then moved into place), in
+    the product's language whoever clicked "regenerate"."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        _write_files_now(filing)
+
+
+def _write_files_now(filing):
     from . import exports
 
     stem = f"{filing.figures['base']['slug']}-{filing.year}Q{filing.quarter}-v{filing.version}"
@@ -225,11 +239,22 @@ def regenerate(base, filing, *, today, now=None, by):
     return filing
 
 
+def check_submittable(filing, *, lock=False):
+    """Raise FilingError unless ``filing`` is the latest version and a draft. With ``lock`` the row is locked
+    for the transaction first (PostgreSQL), so two submits at once cannot both send it."""
+    if lock:
+        db.session.execute(select(QuarterlyFiling.id).where(QuarterlyFiling.id == filing.id).with_for_update())
+        db.session.refresh(filing)
+    if filing.status == FILING_SUBMITTED and latest(filing.year, filing.quarter).id == filing.id:
+        raise FilingError(_already_submitted())
+    if filing.status != FILING_DRAFT or latest(filing.year, filing.quarter).id != filing.id:
+        raise FilingError(_not_latest())
+
+
 def mark_submitted(filing, *, via, note="", now=None, by):
     """Freeze ``filing`` as submitted (``via`` the endpoint or by hand). Raises FilingError unless it is the
     latest version and a draft."""
-    if filing.status != FILING_DRAFT or latest(filing.year, filing.quarter).id != filing.id:
-        raise FilingError(_not_latest())
+    check_submittable(filing)
     if via not in (SUBMITTED_BY_ENDPOINT, SUBMITTED_BY_HAND):
         raise ValueError(via)
     filing.status, filing.submitted_via = FILING_SUBMITTED, via
@@ -245,6 +270,12 @@ def _reason_needed():
     from flask_babel import lazy_gettext as _l
 
     return _l("Say why the filing is made again.")
+
+
+def _already_submitted():
+    from flask_babel import lazy_gettext as _l
+
+    return _l("This version is already submitted.")
 
 
 def _not_latest():
@@ -289,7 +320,7 @@ def operator_overview(bases, today, count=CATCH_UP_QUARTERS):
     ids = [base.id for base in bases]
     first = quarters[-1][0] * 10 + quarters[-1][1]
     with unscoped("the operator owner's table reads the filings of the operator's own bases"):
-        filings = db.session.scalars(select(QuarterlyFiling).where(
+        filings = db.session.scalars(select(QuarterlyFiling).options(defer(QuarterlyFiling.figures)).where(
             QuarterlyFiling.base_id.in_(ids), QuarterlyFiling.year * 10 + QuarterlyFiling.quarter >= first)
             .order_by(QuarterlyFiling.version)).all()
         settings = {row.base_id: row for row in db.session.scalars(
@@ -301,9 +332,12 @@ def operator_overview(bases, today, count=CATCH_UP_QUARTERS):
     rows = []
     for base in bases:
         rule = settings.get(base.id, default)
-        cells = {}
+        cells, owed = {}, set(ended_quarters(base, today, count))
         for year, quarter in quarters:
             filing = latest_of.get((base.id, year, quarter))
+            if filing is None and (year, quarter) not in owed:
+                cells[(year, quarter)] = None  # the base did not exist yet: nothing was owed
+                continue
             cells[(year, quarter)] = (filing, filing.deadline_on if filing else deadline(year, quarter, rule))
         rows.append(BaseFilings(base, cells, summaries.get(base.id)))
     return quarters, rows

@@ -5,6 +5,7 @@ files need (names, codes, dates, the ids of the source records) and nothing that
 Money is kept exactly in fen beside the 万元 figure (two decimals, half up) the province asks for.
 """
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from operator_app.accounts.constants import SERVICE_FUNCTIONS
 from operator_app.timeutil import as_utc
@@ -99,7 +100,9 @@ def build(base, figures, today):
                 "category": entry.category, "title": entry.title}
                for entry in sorted(figures.service_entries, key=lambda e: (e.occurred_on, _entry_kind(e), e.id))]
     total = figures.service_totals
-    discount = None if figures.rent_discount is None else f"{float(figures.rent_discount) * 100:.1f}"
+    discount = None if figures.rent_discount is None else str(
+        (Decimal(figures.rent_discount.numerator) * 100 / Decimal(figures.rent_discount.denominator))
+        .quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))  # as the rent page shows it
     gaps = [{"company_id": gap.company.id, "company_name": gap.company.name, "month": _iso(gap.month_on),
              "treatment": gap.treatment} for gap in figures.gaps]
     attendance = [{"company_id": company.id, "company_name": company.name, "month": _iso(month_on)}

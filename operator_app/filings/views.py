@@ -5,6 +5,7 @@ The annual work summary and the compliance page add their routes to this bluepri
 """
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts import constants as ac
@@ -72,13 +73,13 @@ def quarter(year, quarter):
 def generate(year, quarter):
     """Generate the quarter's filing now, or regenerate its draft, from the records as they stand."""
     year, quarter = _quarter_or_404(year, quarter)
-    filing = services.generate(g.base, year, quarter, today=_today(), by=g.user)
-    if filing is None:
-        db.session.rollback()
-        flash(_("This quarter's filing is submitted and frozen: make a new version with a reason."), "warning")
-        filing = services.latest(year, quarter)
-        return redirect(url_for("filings.filing", filing_id=filing.id) if filing else url_for("filings.index"))
     try:
+        filing = services.generate(g.base, year, quarter, today=_today(), by=g.user)
+        if filing is None:
+            db.session.rollback()
+            flash(_("This quarter's filing is submitted and frozen: make a new version with a reason."), "warning")
+            filing = services.latest(year, quarter)
+            return redirect(url_for("filings.filing", filing_id=filing.id) if filing else url_for("filings.index"))
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
@@ -115,7 +116,11 @@ def download(filing_id, file_format):
     stored = getattr(filing, f"{file_format}_file")
     if stored is None:
         abort(404)
-    return send_stored(stored)
+    try:
+        return send_stored(stored)
+    except FileNotFoundError:  # the draft was regenerated a moment ago and its old file is gone
+        flash(_("The draft was regenerated meanwhile: download it again."), "info")
+        return redirect(url_for("filings.filing", filing_id=filing.id))
 
 
 @bp.route("/<int:filing_id>/submit", methods=["POST"])
@@ -132,6 +137,7 @@ def submit(filing_id):
         return redirect(url_for("filings.filing", filing_id=filing.id))
     settings = services.settings_of(g.base)
     try:
+        services.check_submittable(filing, lock=True)  # before anything is sent: a repeat or an old tab sends nothing
         if settings.endpoint_url:
             answer = endpoint.send(filing, settings, by=g.user, timeout=5)  # at most ~20 s in all
             if not answer.succeeded:
@@ -187,11 +193,11 @@ def settings():
             services.save_settings(g.base, {name: getattr(form, name).data for name in services.SETTINGS_FIELDS},
                                    by=g.user)
             db.session.commit()
-        except StaleDataError:
+        except (StaleDataError, IntegrityError):  # changed, or first saved, by someone else meanwhile
             db.session.rollback()
             flash(_("Someone else saved these settings meanwhile; check them and save again."), "warning")
             return render_template("filings/settings.html", form=form, has_token=bool(current.endpoint_token)), 409
-        flash(_("The filing settings have been saved. Deadlines of filings already made keep their date."),
+        flash(_("The filing settings have been saved; the deadlines of the drafts not yet submitted follow them."),
               "success")
         return redirect(url_for("filings.settings"))
     return render_template("filings/settings.html", form=form, has_token=bool(current.endpoint_token))

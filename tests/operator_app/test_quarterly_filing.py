@@ -240,7 +240,7 @@ def test_the_deadline_counts_days_or_chinese_working_days(app, factory, browser)
         base_row = db.session.get(Base, base.id)
         assert services.deadline(2026, 3, services.settings_of(base_row)) == day
         due = services.next_due(base_row, date(2026, 10, 12))
-        assert (due.year, due.quarter, due.deadline_on) == (2026, 3, date(2026, 10, 10))  # the filing's own date
+        assert (due.year, due.quarter, due.deadline_on) == (2026, 3, day)   # the draft follows the new rule
     dashboard = browser.get(f"/b/{base.slug}/").get_data(as_text=True)
     assert 'id="filing-due-panel"' in dashboard
 
