@@ -34,7 +34,7 @@ def load_demo():
             "site_lease_start_on": date(2021, 3, 1), "site_lease_end_on": date(2031, 2, 28),
             "site_boundaries": "创业大厦 1–6 层，东至晋阳街，西至园区内路，南北以大厦外墙为界。",
             "service_functions": ["information", "coaching", "training", "financing", "professional"],
-            "has_signage": True,
+            "has_signage": True, "operating_since_on": date(2021, 3, 1),
             "zones": {
                 c.ZONE_INCUBATION: {"area_m2": Decimal("3000.00"), "description": "2–3 层，含开放工位区 120 个工位"},
                 c.ZONE_GROWTH: {"area_m2": Decimal("7000.00"), "description": "4–6 层独立办公单元"},

@@ -40,6 +40,20 @@ def tracking_until(company, rules):
     return tracking_end(company.moved_out_on, rules.followup_years)
 
 
+def counts_for_base(company, day, rules):
+    """Whether a result of ``company`` dated ``day`` (a milestone) is the base's incubation result: it came while
+    the company was in the base or, for a graduate, while it is followed (001 "8个有" §4: 跟踪掌握其离开后三年内的
+    发展情况，作为孵化的成果进行统计). An applicant's, or a company's before it moved in, is not."""
+    if company.status not in (c.STATUS_IN_RESIDENCE, c.STATUS_EXITED, c.STATUS_GRADUATED):
+        return False
+    if company.moved_in_on is None or day < company.moved_in_on:
+        return False
+    if company.moved_out_on is None or day <= company.moved_out_on:
+        return True
+    until = tracking_until(company, rules)
+    return until is not None and day <= until
+
+
 def schedule_followups(company, rules, *, today):
     """Create the graduate's follow-ups that are missing; returns the rows created (none when called again).
 

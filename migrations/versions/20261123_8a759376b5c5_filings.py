@@ -121,7 +121,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_filing_attempts_base_id'), ['base_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_filing_attempts_filing_id'), ['filing_id'], unique=False)
 
-    # ### end Alembic commands ###
 
 
 def downgrade():
@@ -146,4 +145,3 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_annual_summaries_base_id'))
 
     op.drop_table('annual_summaries')
-    # ### end Alembic commands ###

@@ -10,7 +10,7 @@ from wtforms.validators import (DataRequired, Email, EqualTo, Length, NumberRang
                                 ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import AppForm, AppSubForm, FiniteDecimalField
+from ..forms import AppForm, AppSubForm, FiniteDecimalField, sensible_date
 from ..security import password_problem
 from . import constants as c
 from . import services
@@ -162,6 +162,10 @@ class BaseProfileForm(AppForm):
     is_demonstration = BooleanField(_l("Demonstration base (示范基地)"))
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in c.TIMEZONES])
+    operating_since_on = DateField(
+        _l("Operating formally since"), validators=[Optional(), sensible_date],
+        description=_l("The day the base began operating (正式运营); a provincial base must have run for more than "
+                       "a year (001 \"6个要\" §6)."))
     tenant_count_standard = IntegerField(
         _l("Tenant-count standard of the base type"),
         validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Enter a whole number from 1."))],

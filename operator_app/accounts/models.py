@@ -47,6 +47,7 @@ class Base(db.Model):
     site_boundaries: Mapped[str] = mapped_column(Text, default="")
     service_functions: Mapped[list] = mapped_column(JSON, default=list)
     has_signage: Mapped[bool] = mapped_column(Boolean, default=False)
+    operating_since_on: Mapped[date | None] = mapped_column(Date)  # 正式运营 since (6个要 §6: 一年以上)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Optimistic locking: two managers saving the profile at once cannot overwrite each other unseen.
     version: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -24,7 +24,8 @@ RESERVED_SLUGS = frozenset({"admin", "api", "static", "login", "logout", "signup
 
 PROFILE_FIELDS = ("name", "base_type", "is_demonstration", "address", "timezone", "tenant_count_standard",
                   "total_area_m2", "site_ownership", "site_certificates", "site_lease_start_on",
-                  "site_lease_end_on", "site_boundaries", "service_functions", "has_signage")
+                  "site_lease_end_on", "site_boundaries", "service_functions", "has_signage",
+                  "operating_since_on")
 
 
 def normalise_email(email):

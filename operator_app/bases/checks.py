@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 
 from ..accounts import constants as c
+from ..timeutil import today_in
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 
@@ -40,6 +41,10 @@ def profile_checks(base):
         checks.append(Check("site", _l("Site (有场地)"), status,
                             _l("Owned; record the property certificate numbers.") if status == UNKNOWN
                             else _l("Owned, certificates recorded.")))
+    elif base.site_lease_end_on is not None and base.site_lease_end_on < today_in(base.timezone):
+        checks.append(Check("site", _l("Site (有场地)"), NOT_MET,
+                            _l("The site's lease ended on %(date)s: record the new lease.",
+                               date=base.site_lease_end_on.isoformat())))
     else:
         years = base.site_lease_years
         status = UNKNOWN if years is None else (MET if years >= c.MIN_SITE_LEASE_YEARS else NOT_MET)

@@ -23,7 +23,7 @@ from ledger.models import Activity, Feedback, ServiceRequest, Visit
 from tenants import constants as tc
 from tenants import reports
 from tenants.attendance_services import months_data
-from tenants.followup_services import overdue_followups
+from tenants.followup_services import counts_for_base, overdue_followups
 from tenants.models import Milestone, TenantCompany
 from tenants.rent import percent
 from tenants.rent_services import base_compliance, current_policy
@@ -37,7 +37,7 @@ from ..extensions import db
 from ..timeutil import add_months, from_local, month_key, month_of, to_local
 from . import compliance_services as documents_service
 from . import services as filing_services
-from .models import FILING_SUBMITTED
+from .models import FILING_SUBMITTED, QuarterlyFiling
 
 GROUP_HAVE, GROUP_MUST = "8个有", "6个要"
 GROUP_LABELS = {GROUP_HAVE: _l("\"8个有\": what every base has"),
@@ -133,7 +133,7 @@ class Item:
     @property
     def summary(self):
         """The details of the checks that decide the status."""
-        return " ".join(str(check.detail) for check in self.checks if check.status == self.status)
+        return " ".join(dict.fromkeys(str(check.detail) for check in self.checks if check.status == self.status))
 
     @property
     def evidence(self):
@@ -549,7 +549,7 @@ PERFORMANCE_FIGURES = (("revenue", _l("Revenue")), ("tax", _l("Tax paid")), ("em
 def _performance(facts, totals, months):
     before, now = months[:WINDOW_MONTHS], months[WINDOW_MONTHS:]
     page = link("tenants.reports_month", month=month_key(now[-1]))
-    complete = all(totals[month_on].filed for month_on in months)
+    complete = all(totals[month_on].complete for month_on in months)  # a missing report is never a zero
 
     def figures(window):
         return {"revenue": sum(totals[m].revenue_fen for m in window), "tax": sum(totals[m].tax_fen for m in window),
@@ -557,11 +557,12 @@ def _performance(facts, totals, months):
 
     checks = []
     if not complete:
-        gaps = [month_key(m) for m in months if not totals[m].filed]
+        gaps = [month_key(m) for m in months if not totals[m].complete]
         for key, label in PERFORMANCE_FIGURES:
             checks.append(SubCheck(key, label, UNKNOWN,
-                                   _l("Two full years of monthly reports are needed (%(first)s to %(last)s); no "
-                                      "company reported on %(gaps)s.", first=month_key(months[0]),
+                                   _l("Two full years of monthly reports from every company are needed (%(first)s "
+                                      "to %(last)s) to compare the years; missing on %(gaps)s.",
+                                      first=month_key(months[0]),
                                       last=month_key(months[-1]),
                                       gaps="、".join(gaps[:3]) + ("…" if len(gaps) > 3 else "")), (), page))
     else:
@@ -590,12 +591,14 @@ def _performance(facts, totals, months):
 def _operating(facts):
     since = facts.since_year
     companies = link("tenants.company_list")
-    counts = dict(db.session.execute(
-        select(Milestone.kind, func.count(Milestone.id)).join(TenantCompany, TenantCompany.id == Milestone.company_id)
+    rules = rules_of(facts.base)
+    rows = db.session.execute(
+        select(Milestone.kind, Milestone.occurred_on, TenantCompany)
+        .join(TenantCompany, TenantCompany.id == Milestone.company_id)
         .where(Milestone.deleted_at.is_(None), TenantCompany.deleted_at.is_(None),
                Milestone.kind.in_(INCUBATION_MILESTONES), Milestone.occurred_on >= since,
-               Milestone.occurred_on <= facts.today)
-        .group_by(Milestone.kind)).all())
+               Milestone.occurred_on <= facts.today)).all()
+    counts = Counter(kind for kind, day, company in rows if counts_for_base(company, day, rules))
     results = SubCheck(
         "incubation_results", _l("Incubation results recorded"), MET if counts else NOT_MET,
         _l("%(n)d incubation results (小升规, 专精特新, 高新技术企业, shareholding reform, listing, competition awards) "
@@ -636,10 +639,10 @@ def _inspection(facts, by_key):
 
 def _guidance(facts):
     base, today = facts.base, facts.today
-    started = to_local(base.created_at, base.timezone).date() if base.created_at else None
+    started = base.operating_since_on  # 正式运营, from the profile (signing up here is not when the base began)
     if started is None:
         running = SubCheck("operating_year", _l("Operating for at least a year"), UNKNOWN,
-                           _l("The day the base started is not recorded."), (), None)
+                           _l("The day the base started is not recorded."), (), link("bases.profile"))
     else:
         enough = started <= add_months(today, -MIN_OPERATING_MONTHS)
         running = SubCheck("operating_year", _l("Operating for at least a year"), MET if enough else NOT_MET,
@@ -647,6 +650,9 @@ def _guidance(facts):
                            else _l("Running since %(date)s: less than a year.", date=started.isoformat()), (), None)
     settings = filing_services.settings_of(base)
     filed = {(filing.year, filing.quarter): filing for filing in filing_services.latest_filings()}
+    # A quarter submitted once stays submitted while a correction (a later version) is drafted.
+    ever_submitted = {(year, quarter) for year, quarter in db.session.execute(
+        select(QuarterlyFiling.year, QuarterlyFiling.quarter).where(QuarterlyFiling.status == FILING_SUBMITTED))}
     due, missing, evidence = [], [], []
     for year, quarter in filing_services.ended_quarters(base, today):
         filing = filed.get((year, quarter))
@@ -655,7 +661,7 @@ def _guidance(facts):
             continue  # not due yet
         period = f"{year}Q{quarter}"
         due.append(period)
-        submitted = filing is not None and filing.status == FILING_SUBMITTED
+        submitted = (year, quarter) in ever_submitted
         if not submitted:
             missing.append((year, quarter))
         evidence.append(Evidence(

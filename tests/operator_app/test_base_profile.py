@@ -61,12 +61,21 @@ def test_manager_saves_the_profile_and_the_checks_turn_met(app, factory, browser
 def test_short_lease_and_few_functions_show_as_not_met(app, factory, browser):
     base = factory.base("alpha")
     browser.login(base.owner)
-    browser.post("/b/alpha/profile", {**PROFILE, "site_lease_end_on": "2025-06-30",
-                                      "service_functions": ["information"]})
+    browser.post("/b/alpha/profile", {**PROFILE, "site_lease_start_on": "2025-06-30",
+                                      "site_lease_end_on": "2028-06-30", "service_functions": ["information"]})
     page = browser.get("/b/alpha/profile").get_data(as_text=True)
     assert 'data-check="site" data-status="not_met"' in page
     assert 'data-check="service_functions" data-status="not_met"' in page
     assert "当前租期为 3 年" in page and "目前具备 1 项" in page
+
+
+def test_a_site_lease_that_has_ended_is_not_met(app, factory, browser):
+    base = factory.base("alpha")
+    browser.login(base.owner)
+    browser.post("/b/alpha/profile", {**PROFILE, "site_lease_start_on": "2014-01-01",
+                                      "site_lease_end_on": "2020-01-01"})
+    page = browser.get("/b/alpha/profile").get_data(as_text=True)
+    assert 'data-check="site" data-status="not_met"' in page and "场地租约已于 2020-01-01 到期" in page
 
 
 def test_bad_profile_input_is_shown_on_the_field_and_nothing_is_written(app, factory, browser):
