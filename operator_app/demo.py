@@ -57,7 +57,33 @@ def load_demo():
 
         load_demo_ledger(base, owner, companies, users, today_in(base.timezone))
         _load_demo_filings(base, owner, today_in(base.timezone))
+        _load_demo_inspection_documents(owner, today_in(base.timezone))
     return base
+
+
+def _load_demo_inspection_documents(owner, today):
+    """The documents an inspector asks for, kept beside the compliance page (the demo's are stand-ins)."""
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+    from werkzeug.datastructures import FileStorage
+
+    from .filings import compliance_services as documents
+
+    sign = Image.new("RGB", (480, 160), (200, 16, 46))
+    ImageDraw.Draw(sign).rectangle((12, 12, 468, 148), outline=(255, 215, 0), width=6)
+    photo = BytesIO()
+    sign.save(photo, "PNG")
+    stand_in = b"%PDF-1.4\n% demo stand-in\n%%EOF\n"
+    for kind, title, data, name, dated_on in (
+            (documents.KIND_AUDIT_REPORT, "2025年度专项审计报告", stand_in, "专项审计报告.pdf", date(2026, 3, 20)),
+            (documents.KIND_FINANCE_SYSTEM, "财务管理制度", stand_in, "财务管理制度.pdf", date(2024, 1, 5)),
+            (documents.KIND_SITE_DOCUMENTS, "房屋租赁合同 晋阳租字〔2021〕第 017 号", stand_in, "租赁合同.pdf",
+             date(2021, 3, 1)),
+            (documents.KIND_SIGNAGE_PHOTO, "服务大厅“小微企业服务站”标识", photo.getvalue(), "标识.png",
+             today - timedelta(days=30))):
+        documents.add_document({"kind": kind, "title": title, "dated_on": dated_on},
+                               upload=FileStorage(BytesIO(data), name), by=owner)
 
 
 def _load_demo_filings(base, owner, today):
