@@ -1,19 +1,20 @@
-"""The annual work summary (年度工作总结): the year's figures beside the year before, the draft texts written from
-them, and the only code that changes a summary (draft, refresh the figures, save the manager's text, mark sent).
+"""The annual work summary (年度工作总结): the year's figures beside the year before (the draft texts written from
+them are in ``annual_text``), and the only code that changes a summary (draft, refresh the figures, save the
+manager's text, mark sent).
 
 001 §四: 每年1月15日前…报送上年度的工作总结，包括主要工作措施、主要经营指标完成情况、孵化培育各类企业成果、存在的问题和
 工作计划. The figures are the four quarters' figures (``quarter_figures``) added up, so a year and its quarterly
-filings agree; a month a company did not report is left out of the totals (never counted as zero) and named.
+filings agree; a month a company did not report is left out of the totals (never counted as zero) and named,
+a figure no report gives is None (not known), and a comparison with incomplete reports is not made.
 
 The texts are the manager's: refreshing the figures rewrites only a section still exactly as it was drafted.
 """
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel.lists import format_list
-from flask import current_app
-from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,9 +30,10 @@ from .. import audit
 from ..accounts.constants import SERVICE_FUNCTIONS
 from ..extensions import db
 from ..timeutil import to_local, utcnow
+from .annual_text import NOTE_INCOMPLETE, NOTE_LABELS, document_locale, draft_sections, note_label  # noqa: F401
 from .labels import UNIT_LABELS
 from .models import AnnualSummary
-from .quarterly import GAP_LEFT_OUT, ServiceCounts, quarter_figures
+from .quarterly import GAP_LEFT_OUT, IN_BASE, ServiceCounts, quarter_figures
 
 SCHEMA = 1
 #: 001 §四: 每年1月15日前 (day of January the summary of the year before is due).
@@ -122,30 +124,56 @@ def year_figures(base, year, today):
     day): a JSON-able dict. A bounded number of queries: eight quarters' figures, the two years' milestones
     and activities' sign-ins in one query each, and one feedback query per year."""
     first, last = date(year - 1, 1, 1), date(year, 12, 31)
-    # Load the two years' activities with their sign-ins once: the quarters' participant counts then read them
-    # from the session instead of one query per activity.
-    db.session.scalars(select(Activity).options(selectinload(Activity.signins)).where(
+    # Load the two years' activities with their sign-ins once, and keep them referenced until the figures are
+    # made: the quarters' participant counts then read the sign-ins from the session (the identity map holds
+    # an object only while it is referenced) instead of one query per activity.
+    preloaded = db.session.scalars(select(Activity).options(selectinload(Activity.signins)).where(
         Activity.deleted_at.is_(None), Activity.occurred_on >= first, Activity.occurred_on <= last)).all()
     milestones = db.session.scalars(
         select(Milestone).join(Milestone.company).options(joinedload(Milestone.company)).where(
             Milestone.deleted_at.is_(None), Milestone.occurred_on >= first, Milestone.occurred_on <= last,
-            TenantCompany.deleted_at.is_(None),
-            TenantCompany.status.not_in((tc.STATUS_APPLICANT, tc.STATUS_REJECTED)))
+            TenantCompany.deleted_at.is_(None), TenantCompany.status.in_(IN_BASE))
         .order_by(Milestone.occurred_on, Milestone.id)).all()
+    rules = rules_of(base)
+    milestones = [m for m in milestones if _counts_for_base(m, rules)]
     current = _year_block(base, year, today, milestones)
     previous = _year_block(base, year - 1, today, milestones)
-    return {
+    figures = {
         "schema": SCHEMA, "base": {"name": base.name, "slug": base.slug}, "year": year,
         "previous_year": year - 1, "as_of": _iso(today), "gap_treatment": GAP_LEFT_OUT,
         "current": current, "previous": previous,
-        "indicators": [_compare(key, unit, current["indicators"][key], previous["indicators"][key])
-                       for key, unit in INDICATORS],
+        "indicators": [_compare(key, unit, current, previous) for key, unit in INDICATORS],
     }
+    del preloaded  # (referenced until here on purpose, see above)
+    return figures
 
 
-def _compare(key, unit, now, before):
-    """One row of the comparison: the two values, the change (signed text) and the change in percent."""
-    row = {"key": key, "unit": unit, "current": now, "previous": before, "change": None, "change_percent": None}
+def _counts_for_base(milestone, rules):
+    """Whether a company's result counts as the base's: reached while it was housed, or after it graduated
+    while the base still follows it (a company that left otherwise takes its later results with it)."""
+    company, day = milestone.company, milestone.occurred_on
+    if company.status not in IN_BASE or company.moved_in_on is None or day < company.moved_in_on:
+        return False
+    if company.moved_out_on is None or day <= company.moved_out_on:
+        return True
+    until = tracking_until(company, rules)  # None unless it graduated
+    return until is not None and day <= until
+
+
+#: The indicators computed from the monthly reports: not comparable while either year misses a report.
+REPORTED = ("revenue_wan", "tax_wan", "employees")
+
+
+def _compare(key, unit, current, previous):
+    """One row of the comparison: the two values, the change (signed text), the change in percent, and a note
+    (NOTE_INCOMPLETE) when a value comes from incomplete monthly reports, so no change is given."""
+    now, before = current["indicators"][key], previous["indicators"][key]
+    row = {"key": key, "unit": unit, "current": now, "previous": before, "change": None, "change_percent": None,
+           "note": None}
+    if key in REPORTED and (now is None or before is None or (key != "employees" and (
+            current["indicators"]["months_missing"] or previous["indicators"]["months_missing"]))):
+        row["note"] = NOTE_INCOMPLETE
+        return row
     if now is None or before is None:
         return row
     if key == "feedback_average":
@@ -192,7 +220,12 @@ def _year_block(base, year, today, milestones):
     moved_in = _by_name(c for figures in quarters for c in figures.moved_in)
     exited = _by_name(c for figures in quarters for c in figures.exited)
     graduates = _by_name(c for figures in quarters for c in figures.graduates)
-    revenue, tax = sum(r.revenue_fen or 0 for r in used), sum(r.tax_fen or 0 for r in used)
+    # No report used: the money is not known (never zero). A housed company without December's report: the
+    # headcount at the year's end is not known either.
+    revenue = sum(r.revenue_fen or 0 for r in used) if used else None
+    tax = sum(r.tax_fen or 0 for r in used) if used else None
+    december = {r.company_id for r in used if r.month_on == date(year, 12, 1)}
+    unreported = _by_name(c for c in year_end.housed if c.id not in december)
 
     cultivated, companies_with_results, financing_fen = [], set(), 0
     of_year = [m for m in milestones if start <= m.occurred_on <= end]
@@ -222,7 +255,8 @@ def _year_block(base, year, today, milestones):
     for month in range(1, 13):
         month_on = date(year, month, 1)
         of_month = [r for r in used if r.month_on == month_on]
-        month_revenue, month_tax = sum(r.revenue_fen or 0 for r in of_month), sum(r.tax_fen or 0 for r in of_month)
+        month_revenue = sum(r.revenue_fen or 0 for r in of_month) if of_month else None
+        month_tax = sum(r.tax_fen or 0 for r in of_month) if of_month else None
         monthly.append({"month": reports.key(month_on), "is_over": month_on <= last_over,
                         "revenue_fen": month_revenue, "tax_fen": month_tax, "revenue_wan": _wan(month_revenue),
                         "tax_wan": _wan(month_tax), "reports": len(of_month),
@@ -235,12 +269,14 @@ def _year_block(base, year, today, milestones):
         "indicators": {
             "housed": len(year_end.housed), "moved_in": len(moved_in), "exited": len(exited),
             "graduates": len(graduates), "followed": len(year_end.followed), "revenue_wan": _wan(revenue),
-            "tax_wan": _wan(tax), "employees": year_end.employees, "cultivated": len(companies_with_results),
+            "tax_wan": _wan(tax), "employees": None if unreported else year_end.employees,
+            "cultivated": len(companies_with_results),
             "financing_wan": _wan(financing_fen), "service_requests": totals.requests, "visits": totals.visits,
             "activities": totals.activities, "participants": totals.participants,
             "feedback_average": feedback_average, "months_missing": len(gaps)},
         "money_fen": {"revenue": revenue, "tax": tax, "financing": financing_fen},
         "reports_used": len(used),
+        "december_unreported": [{"company_id": c.id, "company_name": c.name} for c in unreported],
         "feedback_count": feedback_count,
         "services": [{"category": category, "requests": counts.requests, "visits": counts.visits,
                       "activities": counts.activities, "participants": counts.participants}
@@ -276,148 +312,6 @@ def _feedback(start, end):
     return count, (None if not count else f"{_rounded(str(average), 2):.2f}")
 
 
-# --- The draft texts -----------------------------------------------------------------------------------------
-
-def document_locale():
-    """The language of the summary's text and document: the product's default (Chinese), whoever drafts it."""
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def _names(names, limit=8):
-    shown = format_list(list(names[:limit]), locale=str(get_locale() or document_locale()))
-    if len(names) > limit:
-        return _("%(names)s and %(n)d more", names=shown, n=len(names) - limit)
-    return shown
-
-
-def _trend(row):
-    if row["change_percent"] is None:
-        return _("no comparable figure for the year before")
-    percent = Decimal(row["change_percent"])
-    if percent > 0:
-        return _("up %(percent)s%%", percent=f"{percent:.1f}")
-    if percent < 0:
-        return _("down %(percent)s%%", percent=f"{-percent:.1f}")
-    return _("unchanged")
-
-
-def draft_sections(figures):
-    """The default texts of the five sections, written from ``figures`` in the document's language; passages
-    in square brackets ask the manager to complete them."""
-    with force_locale(document_locale()):
-        return {key: "\n".join(line for line in writer(figures) if line).strip()
-                for key, writer in (("measures", _measures), ("indicators", _indicators), ("results", _results),
-                                    ("problems", _problems), ("plan", _plan))}
-
-
-def _measures(figures):
-    year, block = figures["year"], figures["current"]
-    ind = block["indicators"]
-    yield _("In %(year)d the base served its companies as its service ledger records: %(requests)d service "
-            "requests handled, %(visits)d company visits and %(activities)d activities with %(participants)d "
-            "participants.", year=year, requests=ind["service_requests"], visits=ind["visits"],
-            activities=ind["activities"], participants=ind["participants"])
-    for row in block["services"]:
-        yield _("%(category)s: %(requests)d requests, %(visits)d visits, %(activities)d activities.",
-                category=SERVICE_FUNCTIONS.get(row["category"], row["category"]), requests=row["requests"],
-                visits=row["visits"], activities=row["activities"])
-    if block["feedback_count"]:
-        yield _("Companies rated %(n)d of these services, %(average)s out of 5 on average.",
-                n=block["feedback_count"], average=ind["feedback_average"])
-    yield _("[Describe the main measures of the year: the service team and mentors, the partner agencies, the "
-            "preferential rent policy, the events and what they achieved.]")
-
-
-def _indicators(figures):
-    rows = {row["key"]: row for row in figures["indicators"]}
-    ind, wan = figures["current"]["indicators"], str(UNIT_LABELS["wan"])
-    yield _("At the end of %(year)d the base housed %(housed)d companies (%(previous)d a year earlier); "
-            "%(moved_in)d moved in and %(exited)d left during the year.", year=figures["year"],
-            housed=ind["housed"], previous=rows["housed"]["previous"], moved_in=ind["moved_in"],
-            exited=ind["exited"])
-    yield _("The companies reported revenue of %(revenue)s %(unit)s (%(revenue_trend)s) and tax paid of %(tax)s "
-            "%(unit)s (%(tax_trend)s), and employed %(employees)d people at the year's end.",
-            revenue=ind["revenue_wan"], tax=ind["tax_wan"], unit=wan, revenue_trend=_trend(rows["revenue_wan"]),
-            tax_trend=_trend(rows["tax_wan"]), employees=ind["employees"] or 0)
-    missing = figures["current"]["missing_companies"]
-    if missing:
-        yield _("%(n)d monthly reports were not submitted (%(companies)s): those months are left out of the "
-                "totals, not counted as zero.", n=ind["months_missing"],
-                companies=_names([entry["company_name"] for entry in missing]))
-    else:
-        yield _("Every company expected to report submitted its monthly reports.")
-
-
-def _results(figures):
-    block = figures["current"]
-    ind = block["indicators"]
-    reached = [row for row in block["cultivated"] if row["companies"]]
-    if reached:
-        yield _("In %(year)d, %(n)d companies reached results recorded in their files:", year=figures["year"],
-                n=ind["cultivated"])
-        for row in reached:
-            yield _("%(kind)s: %(n)d (%(names)s)", kind=tc.MILESTONE_KINDS[row["kind"]], n=row["companies"],
-                    names=_names(row["names"]))
-    else:
-        yield _("No company result was recorded in %(year)d. [Add the companies' results (financing, patents, "
-                "high-tech enterprise, specialised and innovative, growth above the threshold) to their files, "
-                "then refresh the figures.]", year=figures["year"])
-    if block["graduates"]:
-        yield _("%(n)d companies graduated: %(names)s.", n=ind["graduates"],
-                names=_names([row["name"] for row in block["graduates"]]))
-    else:
-        yield _("No company graduated in %(year)d.", year=figures["year"])
-    yield _("%(n)d graduates are followed for three years after leaving; their results count as the base's.",
-            n=ind["followed"])
-
-
-def _problems(figures):
-    block, found = figures["current"], False
-    rows = {row["key"]: row for row in figures["indicators"]}
-    if block["missing_companies"]:
-        found = True
-        yield _("%(n)d monthly reports are missing from %(companies)d companies: the rule that companies report "
-                "their operating data is not fully kept.", n=block["indicators"]["months_missing"],
-                companies=len(block["missing_companies"]))
-    if block["attendance_below"]:
-        found = True
-        yield _("Workstation companies were below the attendance rule in %(n)d company-months (%(names)s).",
-                n=block["attendance_below_months"],
-                names=_names([entry["company_name"] for entry in block["attendance_below"]]))
-    if block["rent"]["status"] == "not_met":
-        found = True
-        yield _("The overall rent discount (%(percent)s%%) is less than the policy requires.",
-                percent=block["rent"]["discount_percent"] or "0")
-    elif block["rent"]["status"] == "unknown":
-        found = True
-        yield _("The rent discount could not be checked: market quotes or leases are missing.")
-    if block["archives_late"]:
-        found = True
-        yield _("%(n)d activities were not archived within three days (notice, photos, sign-in sheet).",
-                n=len(block["archives_late"]))
-    housed = rows["housed"]
-    if housed["previous"] and housed["current"] < housed["previous"]:
-        found = True
-        yield _("The number of companies housed fell from %(previous)d to %(current)d.",
-                previous=housed["previous"], current=housed["current"])
-    if not found:
-        yield _("The records show no problem.")
-    yield _("[Describe the problems the base met this year and their causes.]")
-
-
-def _plan(figures):
-    block = figures["current"]
-    yield _("In %(year)d the base plans to:", year=figures["year"] + 1)
-    if block["missing_companies"]:
-        yield _("- collect every company's monthly operating data on time;")
-    if block["attendance_below"]:
-        yield _("- check the attendance of the workstation companies every month;")
-    if block["archives_late"]:
-        yield _("- archive every activity within three days;")
-    yield _("[Set the targets for %(year)d: companies to house and to cultivate, services and activities, and "
-            "how the problems above will be solved.]", year=figures["year"] + 1)
-
-
 # --- Changing a summary ----------------------------------------------------------------------------------------
 
 class SummaryError(ValueError):
@@ -429,7 +323,12 @@ class SummaryError(ValueError):
 
 
 class SummaryConflict(SummaryError):
-    """The summary was saved by someone else since the form was opened."""
+    """A section the manager changed was saved by someone else since the form was opened; ``sections`` are
+    their keys."""
+
+    def __init__(self, message, sections=()):
+        super().__init__(message)
+        self.sections = list(sections)
 
 
 def summary_for(year):
@@ -500,22 +399,53 @@ def clean_text(text):
     return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def save_sections(summary, values, expected_version, by, *, now=None):
-    """Save the manager's text of the sections in ``values`` ({key: text}); returns the keys that changed.
+def section_hash(text):
+    """A short fingerprint of a section's text as stored: what the page shows it as, to tell later which
+    sections the manager changed and which someone else changed meanwhile."""
+    return hashlib.sha256(clean_text(text).encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
-    Raises SummaryConflict when ``expected_version`` (the version the form was opened at) is not the current
-    one, and SummaryError once the summary is marked sent. A concurrent save between this check and the flush
+
+def shown_hashes(sections):
+    """{key: section_hash} of the five sections of ``sections`` (a missing one counts as empty)."""
+    return {key: section_hash((sections or {}).get(key, "")) for key in SECTION_KEYS}
+
+
+def touched_sections(summary, values, shown):
+    """The keys of ``values`` ({key: posted text}) the manager changed: those whose text differs from the text
+    the page showed (``shown``: {key: section_hash}). Without ``shown`` (a page that did not send it), those
+    that differ from the saved text."""
+    saved = summary.sections or {}
+    return [key for key in SECTION_KEYS if key in values and (
+        section_hash(values[key]) != shown[key] if shown is not None
+        else clean_text(values[key]) != clean_text(saved.get(key, "")))]
+
+
+def save_sections(summary, values, by, *, shown=None, expected_version=None, now=None):
+    """Save the manager's text; returns the keys that changed.
+
+    ``values`` holds the posted text of the sections ({key: text}); ``shown`` the fingerprints of the sections
+    as the page showed them (``shown_hashes``). Only the sections the manager changed are written, so another
+    manager's save or a refresh of the figures made meanwhile is kept in every other section (and a section
+    still as drafted stays a draft). Raises SummaryConflict when a section the manager changed was changed by
+    someone else since it was shown (without ``shown``: when ``expected_version`` is not the current version),
+    and SummaryError once the summary is marked sent. A concurrent save between this check and the flush
     raises StaleDataError at the flush (the version column); the caller reports it the same way.
     """
     _frozen(summary)
-    if expected_version != summary.version:
-        raise SummaryConflict(_l("Someone else changed this summary while you were editing it."))
     old = dict(summary.sections or {})
-    new = {key: clean_text(values[key]) for key in SECTION_KEYS if key in values}
-    changed = [key for key in SECTION_KEYS if key in new and new[key] != old.get(key)]
+    touched = touched_sections(summary, values, shown)
+    new = {key: clean_text(values[key]) for key in touched}
+    if shown is None:
+        conflicts = touched if expected_version != summary.version else []
+    else:
+        conflicts = [key for key in touched
+                     if section_hash(old.get(key, "")) != shown[key] and new[key] != old.get(key)]
+    if conflicts:
+        raise SummaryConflict(_l("Someone else changed this summary while you were editing it."), conflicts)
+    changed = [key for key in touched if new[key] != old.get(key)]
     if not changed:
         return []
-    summary.sections = {**old, **new}
+    summary.sections = {**old, **{key: new[key] for key in changed}}
     summary.updated_at, summary.updated_by_id = now or utcnow(), by.id if by is not None else None
     audit.record("filings.annual_sections", summary, before={key: old.get(key) for key in changed},
                  after={key: new[key] for key in changed}, user=by)

@@ -10,10 +10,11 @@ from flask_babel import force_locale, gettext as _
 from tenants import constants as tc
 
 from ..accounts.constants import SERVICE_FUNCTIONS
-from .annual import (INDICATOR_LABELS, SECTION_HEADINGS, SECTION_KEYS, document_locale, unit_label)
+from .annual import INDICATOR_LABELS, SECTION_HEADINGS, SECTION_KEYS, document_locale, note_label, unit_label
 
 BODY_FONT, HEADING_FONT = "SimSun", "SimHei"  # 宋体 for the text, 黑体 for the headings, as official documents
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+TITLE_MAX = 255  # the longest title the document's properties hold
 
 
 def _text(value):
@@ -21,16 +22,40 @@ def _text(value):
     return "—" if value is None else _NOT_XML.sub("", str(value))
 
 
+def _change(row):
+    """The change of a compared indicator as text: signed, with its percent, or why it is not given."""
+    if row.get("note"):
+        return str(note_label(row["note"]))
+    change = row["change"]
+    if change is not None and row["change_percent"] is not None:
+        change = _("%(change)s (%(percent)s%%)", change=change, percent=row["change_percent"])
+    return change
+
+
+def _indicator_label(row):
+    return _("%(label)s (%(unit)s)", label=INDICATOR_LABELS[row["key"]], unit=unit_label(row["unit"]))
+
+
 def indicator_rows(figures):
-    """[label (unit), this year, last year, change] of the compared indicators, with a header row."""
+    """[label (unit), this year, last year, change] of the compared indicators as text, with a header row."""
     rows = [[_("Indicator"), str(figures["year"]), str(figures["previous_year"]), _("Change")]]
     for row in figures["indicators"]:
-        change = row["change"]
-        if change is not None and row["change_percent"] is not None:
-            change = _("%(change)s (%(percent)s%%)", change=change, percent=row["change_percent"])
-        label = _("%(label)s (%(unit)s)", label=INDICATOR_LABELS[row["key"]], unit=unit_label(row["unit"]))
-        rows.append([label, _text(row["current"]), _text(row["previous"]), _text(change)])
+        rows.append([_indicator_label(row), _text(row["current"]), _text(row["previous"]), _text(_change(row))])
     return rows
+
+
+def _number(value):
+    """A stored figure as a number for the workbook: an int stays one, a decimal text ("37.60") is a Decimal;
+    None (not known) stays None, an empty cell."""
+    if value is None or isinstance(value, int):
+        return value
+    return Decimal(str(value))
+
+
+def indicator_values(figures):
+    """The indicators for the workbook: [label (unit), this year, last year (numbers), change (text)]."""
+    return [[_indicator_label(row), _number(row["current"]), _number(row["previous"]), _change(row)]
+            for row in figures["indicators"]]
 
 
 def cultivated_rows(figures):
@@ -119,7 +144,7 @@ def summary_docx(summary, base):
         _fonts(document.styles["Title"], HEADING_FONT, 22, bold=True)
         _fonts(document.styles["Heading 1"], HEADING_FONT, 16, bold=True)
         _fonts(document.styles["Heading 2"], HEADING_FONT, 13, bold=True)
-        document.core_properties.title = document_title(summary, base)
+        document.core_properties.title = _text(document_title(summary, base))[:TITLE_MAX]
         title = document.add_paragraph(_text(document_title(summary, base)), style="Title")
         title.alignment = WD_ALIGN_PARAGRAPH.CENTER
         for key in SECTION_KEYS:
@@ -172,8 +197,10 @@ def summary_annex_xlsx(summary):
                 ws.write_string(0, col, _text(value), bold)
             for r, row in enumerate(rows, start=1):
                 for col, value in enumerate(row):
-                    if isinstance(value, bool) or value is None:
-                        ws.write_string(r, col, "" if value is None else str(value))
+                    if value is None:
+                        ws.write_blank(r, col, None)  # not known: an empty cell, never a zero
+                    elif isinstance(value, bool):
+                        ws.write_string(r, col, str(value))
                     elif isinstance(value, int):
                         ws.write_number(r, col, value)
                     elif isinstance(value, Decimal):
@@ -184,11 +211,12 @@ def summary_annex_xlsx(summary):
                 ws.set_column(col, col, width)
             return ws
 
-        rows = indicator_rows(figures) if figures else [[_("Indicator")]]
-        sheet(_("Indicators"), rows[0], rows[1:], (36, 14, 14, 20))
+        header = indicator_rows(figures)[0] if figures else [_("Indicator")]
+        sheet(_("Indicators"), header, indicator_values(figures) if figures else [], (36, 14, 14, 24))
         sheet(_("Months"), [_("Month"), _("Revenue (万元)"), _("Tax paid (万元)"), _("Reports submitted"),
                             _("Reports missing")],
-              [[m["month"], Decimal(m["revenue_wan"]), Decimal(m["tax_wan"]), m["reports"], m["missing"]]
+              [[m["month"], _number(m["revenue_wan"]) if m["reports"] else None,
+                _number(m["tax_wan"]) if m["reports"] else None, m["reports"], m["missing"]]
                for m in current.get("monthly", [])], (10, 14, 14, 14, 14))
         sheet(_("Services"), [_("Service function"), _("Service requests"), _("Company visits"), _("Activities"),
                               _("Activity participants")],

@@ -6,7 +6,7 @@ from wtforms import DateField, HiddenField, TextAreaField
 from wtforms.validators import InputRequired, ValidationError
 
 from ..forms import AppForm, sensible_date
-from .annual import SECTION_HEADINGS, SECTION_KEYS, SECTION_MAX, clean_text
+from .annual import SECTION_HEADINGS, SECTION_KEYS, SECTION_MAX, clean_text, shown_hashes
 
 
 def _not_too_long(form, field):
@@ -25,7 +25,11 @@ class AnnualSummaryForm(AppForm):
     results = _section("results")
     problems = _section("problems")
     plan = _section("plan")
-    version = HiddenField()  # the summary's version when the page was opened: a change since is a conflict
+    version = HiddenField()  # the summary's version when the page was opened (when ``shown`` is not sent)
+    #: The sections as the page showed them: "key:hash,..." (annual.section_hash). A section whose text differs
+    #: from it was changed by the manager; only those are saved, and one saved meanwhile by someone else is a
+    #: conflict.
+    shown = HiddenField()
 
     def section_values(self):
         """The sections the page sent (one it did not send is left as it is, never emptied)."""
@@ -35,6 +39,20 @@ class AnnualSummaryForm(AppForm):
         """The version the form was opened at, or None when the page did not send a readable one."""
         text = (self.version.data or "").strip()
         return int(text) if text.isdigit() and len(text) < 10 else None
+
+    def shown_hashes(self):
+        """{key: hash} of the sections as shown, or None when the page did not send all five readably."""
+        hashes = {}
+        for part in (self.shown.data or "").split(","):
+            key, _, value = part.strip().partition(":")
+            if key in SECTION_KEYS and len(value) == 16 and all(c in "0123456789abcdef" for c in value):
+                hashes[key] = value
+        return hashes if set(hashes) == set(SECTION_KEYS) else None
+
+    def mark_shown(self, summary):
+        """Record in the form the version and the sections of ``summary`` as the page now shows them."""
+        self.version.data = str(summary.version)
+        self.shown.data = ",".join(f"{key}:{value}" for key, value in shown_hashes(summary.sections).items())
 
 
 class AnnualSentForm(AppForm):

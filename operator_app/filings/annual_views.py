@@ -42,6 +42,14 @@ def _year_or_404(year):
     return year
 
 
+def _owed_or_404(year):
+    """Raises NotFound for a year that has not ended yet, or that ended before the base existed (no summary is
+    owed for it, so none is offered or drafted)."""
+    if not annual.existed_before(g.base, date(_year_or_404(year) + 1, 1, 1)):
+        abort(404)
+    return year
+
+
 def _summary_or_404(year):
     summary = annual.summary_for(_year_or_404(year))
     if summary is None:
@@ -55,8 +63,11 @@ def annual_list():
     """The base's annual summaries, latest first, and the year before's when it is not drafted yet."""
     today = _today()
     made = {summary.year: summary for summary in annual.summaries()}
-    years = sorted({*made, today.year - 1}, reverse=True)
-    rows = [(year, made.get(year), date(year + 1, 1, annual.DUE_DAY)) for year in years]
+    owed = {year for year in {*made, today.year - 1} if annual.existed_before(g.base, date(year + 1, 1, 1))}
+    years = sorted({*made, *owed}, reverse=True)
+    # (year, its summary or None, its deadline, whether the base owed it: a base created after a year ended
+    # owes no summary of it, so it is never past its deadline)
+    rows = [(year, made.get(year), date(year + 1, 1, annual.DUE_DAY), year in owed) for year in years]
     return render_template("filings/annual_list.html", rows=rows, today=today)
 
 
@@ -64,11 +75,12 @@ def annual_list():
 @roles_required(ac.ROLE_MANAGER)
 def annual_draft(year):
     """Draft the year's summary now from the records as they stand (the January job does it otherwise).
-    Raises NotFound for a year not ended."""
+    Raises NotFound for a year not ended or ended before the base existed."""
     year = _year_or_404(year)
     if annual.summary_for(year) is not None:
         flash(_("The summary of %(year)d is already drafted.", year=year), "info")
         return redirect(url_for("filings.annual_show", year=year))
+    _owed_or_404(year)
     annual.ensure_summary(g.base, year, today=_today(), now=utcnow(), by=g.user)
     db.session.commit()
     flash(_("The summary of %(year)d has been drafted from the records. Complete its text, then download the "
@@ -80,28 +92,31 @@ def annual_draft(year):
 @roles_required(*READERS)
 def annual_show(year):
     """The year's summary: the manager's five sections beside the figures (or the offer to draft it).
-    Raises NotFound for a year not ended."""
+    Raises NotFound for a year not ended, and for a year without a summary that ended before the base
+    existed."""
     year = _year_or_404(year)
     summary = annual.summary_for(year)
     if summary is None:
+        _owed_or_404(year)
         return render_template("filings/annual.html", year=year, summary=None, **_labels())
     form = AnnualSummaryForm(formdata=None, data=summary.sections or {})
-    form.version.data = str(summary.version)
+    form.mark_shown(summary)
     return _page(summary, form=form)
 
 
 @bp.route("/annual/<int:year>", methods=["POST"])
 @roles_required(ac.ROLE_MANAGER)
 def annual_save(year):
-    """Save the manager's text. A summary changed since the page was opened is a conflict (409): the typed
-    text stays in the form beside what was saved meanwhile. Raises NotFound for a year without a summary."""
+    """Save the sections the manager changed. One that someone else saved meanwhile is a conflict (409): the
+    typed text stays in the form beside what was saved meanwhile. Raises NotFound for a year without a
+    summary."""
     summary = _summary_or_404(year)
     form = AnnualSummaryForm()
     if not form.validate_on_submit():
         return _page(summary, form=form), 422
-    expected = form.expected_version()
     try:
-        changed = annual.save_sections(summary, form.section_values(), expected, g.user)
+        changed = annual.save_sections(summary, form.section_values(), g.user, shown=form.shown_hashes(),
+                                       expected_version=form.expected_version())
         db.session.commit()
     except annual.SummaryConflict:
         db.session.rollback()
@@ -118,12 +133,21 @@ def annual_save(year):
 
 
 def _conflict(year, form):
+    """The page again, as the summary now stands: the sections the manager changed keep the typed text, with
+    the saved text under each that differs; every other section shows the saved text. The form now says it
+    showed the saved text, so saving again writes only what the manager changed."""
     summary = annual.summary_for(year)
-    form.version.data = str(summary.version)
+    values = form.section_values()
+    touched = annual.touched_sections(summary, values, form.shown_hashes())
+    sections = summary.sections or {}
+    for key in annual.SECTION_KEYS:
+        if key not in touched:
+            form[key].data = sections.get(key, "")
+    form.mark_shown(summary)
     flash(_("Someone else saved this summary while you were editing it. Your text is still in the form; the "
             "saved text is shown under each section that differs. Compare them and save again."), "warning")
-    saved = {key: text for key, text in (summary.sections or {}).items()
-             if key in annual.SECTION_KEYS and annual.clean_text(form[key].data) != text}
+    saved = {key: sections.get(key, "") for key in touched
+             if annual.clean_text(form[key].data) != sections.get(key, "")}
     return _page(summary, form=form, saved=saved), 409
 
 
@@ -165,7 +189,7 @@ def annual_sent(year):
         form = AnnualSentForm(year=year, today=_today())
         if not form.validate_on_submit():
             edit = AnnualSummaryForm(formdata=None, data=summary.sections or {})
-            edit.version.data = str(summary.version)
+            edit.mark_shown(summary)
             return _page(summary, form=edit, sent_form=form), 422
         sent_on = form.sent_on.data
     try:
@@ -209,7 +233,8 @@ def _labels():
     return {"section_keys": annual.SECTION_KEYS, "section_headings": annual.SECTION_HEADINGS,
             "indicator_labels": annual.INDICATOR_LABELS, "unit_label": annual.unit_label,
             "unit_labels": UNIT_LABELS, "service_function_label": lambda key: SERVICE_FUNCTIONS.get(key, key),
-            "milestone_kind_label": lambda key: MILESTONE_KINDS.get(key, key), "today": _today()}
+            "milestone_kind_label": lambda key: MILESTONE_KINDS.get(key, key), "note_label": annual.note_label,
+            "today": _today()}
 
 
 def _page(summary, *, form, sent_form=None, saved=None):

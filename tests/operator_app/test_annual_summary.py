@@ -1,16 +1,18 @@
 """The annual work summary (年度工作总结) on a hand-built base over two years: the figures against values computed
 by hand, the Word document and its annex, the January job made once, the manager's text kept through a refresh
 and through a conflicting save, and who may do what."""
+import html
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from flask import g, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from operator_app.accounts.models import Base, User
 from operator_app.db import scoped_to, unscoped
@@ -28,6 +30,7 @@ from ..helpers import field_errors
 
 YEAR, PREVIOUS = 2025, 2024
 TODAY = date(2026, 1, 10)  # the base's day the figures are computed on in the direct tests
+CREATED = date(2022, 1, 1)  # the day the two-year base is made to look created (a test base is created today)
 MEASURES = "今年基地建立了“店小二式”服务机制，全年开展创业培训。"
 
 
@@ -62,10 +65,20 @@ def _milestone(app, base, company_id, kind, title, occurred_on, amount_fen=None)
         db.session.commit()
 
 
+def backdate(app, base, created):
+    """Make the base look created on ``created``."""
+    with app.app_context(), unscoped("the test backdates a base"):
+        db.session.execute(update(Base).where(Base.id == base.id).values(
+            created_at=datetime.combine(created, datetime.min.time(), timezone.utc)))
+        db.session.commit()
+
+
 def build_two_years(app, factory, slug="alpha"):
     """甲 housed both years; 乙 moved in April 2025 and missed August; 丙 graduated 30 June 2025; 丁 left
-    (voluntarily) 15 September 2024. Returns the base and the companies' ids."""
+    (voluntarily) 15 September 2024; the base was created on CREATED. Returns the base and the companies'
+    ids."""
     base = factory.base(slug, name="晋阳双创基地")
+    backdate(app, base, CREATED)
     a = factory.company(base, n=1, name="甲", moved_in_on=date(2023, 3, 1))
     b = factory.company(base, n=2, name="乙", moved_in_on=date(2025, 4, 10))
     c = factory.company(base, n=3, name="丙", moved_in_on=date(2022, 1, 1))
@@ -111,7 +124,7 @@ def test_the_year_adds_up_to_the_hand_computed_figures(app, factory):
     # 甲 12 × 1.5 + 乙 8 × 0.2 (August missing, left out) + 丙 6 × 3 (until it graduated)
     assert now["money_fen"]["revenue"] == 37_600_000 and ind["revenue_wan"] == "37.60"
     assert now["money_fen"]["tax"] == 1_320_000 and ind["tax_wan"] == "1.32"
-    assert ind["employees"] == 12 + 3                                        # December's reports
+    assert ind["employees"] == 12 + 3 and now["december_unreported"] == []   # December's reports
     assert ind["months_missing"] == 1 and now["gaps"] == [
         {"company_id": ids["乙"], "company_name": "乙", "month": "2025-08", "treatment": "left_out"}]
     assert now["reports_used"] == 12 + 8 + 6
@@ -135,8 +148,11 @@ def test_the_year_adds_up_to_the_hand_computed_figures(app, factory):
 
     rows = {row["key"]: row for row in figures["indicators"]}
     assert [row["key"] for row in figures["indicators"]] == [key for key, _ in annual.INDICATORS]
-    assert (rows["revenue_wan"]["change"], rows["revenue_wan"]["change_percent"]) == ("-2.40", "-6.0")
+    # 2025 misses a report: its money is not comparable with 2024's (no change, no percent, a note).
+    for key in ("revenue_wan", "tax_wan"):
+        assert (rows[key]["change"], rows[key]["change_percent"], rows[key]["note"]) == (None, None, "incomplete")
     assert (rows["employees"]["change"], rows["employees"]["change_percent"]) == ("-13", "-46.4")
+    assert rows["employees"]["note"] is None                                # every December is in
     assert (rows["housed"]["change"], rows["moved_in"]["change"], rows["moved_in"]["change_percent"]) == (
         "0", "+1", None)
     assert rows["feedback_average"]["change"] is None
@@ -235,7 +251,11 @@ def test_the_manager_drafts_edits_and_downloads_the_document_and_annex(app, fact
     text = _text_of(document)
     assert "晋阳双创基地" in document.paragraphs[0].text and str(YEAR) in document.paragraphs[0].text
     assert MEASURES in text and "第二段。" in text
-    assert "37.60" in text and "40.00" in text and "-2.40" in text and "1.32" in text
+    assert "37.60" in text and "40.00" in text and "1.32" in text
+    with app.test_request_context(), force_locale(annual.document_locale()):
+        incomplete = str(annual.note_label("incomplete"))
+    revenue = [cell.text for cell in document.tables[0].rows[6].cells]
+    assert revenue[1:] == ["37.60", "40.00", incomplete] and "-2.40" not in text
     assert "甲" in text and "乙" in text and "丙" in text                     # results and graduates tables
     headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
     with app.test_request_context(), force_locale(annual.document_locale()):
@@ -253,7 +273,10 @@ def test_the_manager_drafts_edits_and_downloads_the_document_and_annex(app, fact
     book = load_workbook(io.BytesIO(annex.data))
     assert len(book.sheetnames) == 6
     cells = [str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row]
-    assert "37.60" in cells and "乙" in cells and "2025-08" in cells
+    assert "乙" in cells and "2025-08" in cells
+    revenue = next(book.worksheets[0].iter_rows(min_row=7, max_row=7))    # the sixth indicator, after its header
+    assert [(cell.value, cell.data_type) for cell in revenue[1:]] == [
+        (37.6, "n"), (40, "n"), (incomplete, "s")]                          # numbers as numbers, notes as text
 
 
 def test_refreshing_the_figures_keeps_the_edited_text(app, factory, browser):
@@ -336,9 +359,13 @@ def test_bad_input_is_refused_on_the_field_and_out_of_range_years_are_404(app, f
     assert browser.post(_summary_url(base, this_year, "/draft"),
                         form_page=f"/b/{base.slug}/filings/annual").status_code == 404
     # A year without a summary: the page offers to draft it; its files and actions are 404.
-    assert browser.get(_summary_url(base, 2020)).status_code == 200
-    assert browser.get(_summary_url(base, 2020, "/annex.xlsx")).status_code == 404
-    assert browser.post(_summary_url(base, 2020, "/refresh"),
+    assert browser.get(_summary_url(base, 2023)).status_code == 200
+    assert browser.get(_summary_url(base, 2023, "/annex.xlsx")).status_code == 404
+    assert browser.post(_summary_url(base, 2023, "/refresh"),
+                        form_page=f"/b/{base.slug}/filings/annual").status_code == 404
+    # A year that ended before the base existed (created on 1 January 2022) owes no summary.
+    assert browser.get(_summary_url(base, 2021)).status_code == 404
+    assert browser.post(_summary_url(base, 2021, "/draft"),
                         form_page=f"/b/{base.slug}/filings/annual").status_code == 404
 
 
@@ -381,11 +408,14 @@ def test_the_january_job_drafts_the_year_before_once(app, factory):
     with app.app_context(), unscoped("test reads the base's creation"):
         created = db.session.get(Base, base.id)
         created_year = to_local(created.created_at, created.timezone).year
-    january = datetime(created_year + 1, 1, 3, 1, 10, tzinfo=timezone.utc)
+    # December's reports are due on the 10th (the default rule): until then December would read as missing.
+    january = datetime(created_year + 1, 1, 11, 1, 10, tzinfo=timezone.utc)
     with app.app_context():
+        early = run_job(ANNUAL_JOB, now=datetime(created_year + 1, 1, 10, 15, tzinfo=timezone.utc))
         first = run_job(ANNUAL_JOB, now=january)
         second = run_job(ANNUAL_JOB, now=january + timedelta(days=1))
         catch_up = run_job(ANNUAL_JOB, now=datetime(created_year + 1, 2, 20, 1, tzinfo=timezone.utc))
+    assert base.id in early.skipped
     assert base.id in first.done and base.id in second.skipped and base.id in catch_up.skipped
     with app.app_context(), scoped_to(base.id):
         assert db.session.scalar(select(func.count(AnnualSummary.id))) == 1
@@ -437,3 +467,256 @@ def test_the_files_are_written_from_a_summary_without_figures(app, factory, kind
         assert MEASURES in _text_of(Document(io.BytesIO(data)))
     else:
         assert load_workbook(io.BytesIO(data)).sheetnames
+
+
+# --- Regression tests of the review ----------------------------------------------------------------------------
+
+def _one_company_base(app, factory, slug, reported_2025):
+    """A base with one company housed since 2023 that reported every month of 2024 and ``reported_2025``."""
+    base = factory.base(slug)
+    company = factory.company(base, n=11, name="甲", moved_in_on=date(2023, 3, 1))
+    _reports(app, base, company, _months(PREVIOUS), 1_000_000, 50_000, 10)
+    _reports(app, base, company, reported_2025, 1_500_000, 60_000, 12)
+    return base, company
+
+
+def test_the_headcount_at_the_years_end_is_unknown_while_a_housed_company_has_not_reported_december(
+        app, factory):
+    base, company = _one_company_base(app, factory, "beta", _months(YEAR, 1, 11))
+    figures = _figures(app, base, today=date(2026, 1, 2))
+    ind, rows = figures["current"]["indicators"], {row["key"]: row for row in figures["indicators"]}
+    assert ind["employees"] is None and ind["months_missing"] == 1
+    assert figures["current"]["december_unreported"] == [{"company_id": company, "company_name": "甲"}]
+    assert (rows["employees"]["change"], rows["employees"]["note"]) == (None, "incomplete")
+    with app.test_request_context(), force_locale(annual.document_locale()):
+        text = annual.draft_sections(figures)["indicators"]
+        unknown = gettext("The headcount at the year's end is not known: %(n)d companies housed have not "
+                          "reported December (%(companies)s).", n=1, companies="甲")
+    assert unknown in text                                                  # no headcount made up
+
+
+def test_a_year_without_any_report_has_no_revenue_and_is_not_compared(app, factory):
+    base, _ = _one_company_base(app, factory, "gamma", [])
+    figures = _figures(app, base, today=date(2026, 2, 1))
+    ind, rows = figures["current"]["indicators"], {row["key"]: row for row in figures["indicators"]}
+    assert (ind["revenue_wan"], ind["tax_wan"], ind["employees"], ind["months_missing"]) == (None, None, None, 12)
+    assert figures["current"]["money_fen"]["revenue"] is None
+    for key in ("revenue_wan", "tax_wan", "employees"):
+        assert (rows[key]["change"], rows[key]["change_percent"], rows[key]["note"]) == (None, None, "incomplete")
+    assert all(month["revenue_wan"] is None and month["reports"] == 0 for month in figures["current"]["monthly"])
+    with app.test_request_context():
+        text = annual.draft_sections(figures)["indicators"]
+    assert "100" not in text and "0.00" not in text                            # never "down 100%" nor zero
+
+
+def test_only_results_reached_in_the_base_or_while_it_follows_a_graduate_count(app, factory):
+    base = factory.base("delta")
+    gone = factory.company(base, n=13, name="戊", moved_in_on=date(2020, 1, 1))
+    graduate = factory.company(base, n=14, name="己", moved_in_on=date(2020, 1, 1))
+    late = factory.company(base, n=15, name="庚", moved_in_on=date(2025, 6, 1))
+    _exit(app, base, gone, "voluntary", date(2023, 6, 30))
+    _exit(app, base, graduate, "graduation", date(2023, 6, 30))
+    _milestone(app, base, gone, "listing", "在创业板上市", date(2025, 8, 1))       # after it left: not the base's
+    _milestone(app, base, graduate, "listing", "在主板上市", date(2025, 8, 1))     # followed until 2026: counts
+    _milestone(app, base, late, "patent", "入驻前的专利", date(2025, 3, 1))          # before it moved in
+    _milestone(app, base, late, "patent", "入驻后的专利", date(2025, 7, 1))
+    by_kind = {row["kind"]: row for row in _figures(app, base, today=date(2026, 2, 1))["current"]["cultivated"]}
+    assert by_kind["listing"]["names"] == ["己"]
+    assert [item["title"] for item in by_kind["patent"]["items"]] == ["入驻后的专利"]
+
+
+def test_the_january_job_waits_until_decembers_reports_are_due_and_catches_up_until_march(app, factory):
+    base, _ = build_two_years(app, factory)
+    with app.app_context(), scoped_to(base.id):
+        from tenants.rules import rules_of
+
+        stored = db.session.get(Base, base.id)
+        rules_of(stored).report_due_day = 20
+        db.session.commit()
+        shanghai = timezone(timedelta(hours=8))
+        for day, expected in ((date(2026, 1, 1), None), (date(2026, 1, 20), None), (date(2026, 1, 21), "2025"),
+                              (date(2026, 3, 31), "2025"), (date(2026, 4, 1), None)):
+            now = datetime.combine(day, datetime.min.time(), shanghai) + timedelta(hours=23, minutes=30)
+            assert annual_period(stored, now) == expected, day
+
+
+def test_a_base_created_this_year_owes_no_summary_of_the_year_before(app, factory, browser):
+    base = factory.base("echo")
+    browser.login(base.owner)
+    this_year = to_local(datetime.now(timezone.utc), "Asia/Shanghai").year
+    listing = browser.get(f"/b/{base.slug}/filings/annual").get_data(as_text=True)
+    assert f'data-year="{this_year - 1}"' not in listing and "text-bg-danger" not in listing
+    assert browser.get(_summary_url(base, this_year - 1)).status_code == 404
+    assert browser.post(_summary_url(base, this_year - 1, "/draft"),
+                        form_page=f"/b/{base.slug}/filings/annual").status_code == 404
+    # A summary made for it anyway (by the service, as the isolation tests do) is shown, never as late.
+    with app.test_request_context(), scoped_to(base.id):
+        annual.ensure_summary(db.session.get(Base, base.id), this_year - 1, today=date(this_year, 1, 20),
+                              now=datetime.now(timezone.utc))
+        db.session.commit()
+    listing = browser.get(f"/b/{base.slug}/filings/annual").get_data(as_text=True)
+    assert f'data-year="{this_year - 1}"' in listing and "text-bg-danger" not in listing
+    assert browser.get(_summary_url(base, this_year - 1)).status_code == 200
+
+
+TEXTAREA = re.compile(r'<textarea[^>]*name="([a-z_]+)"[^>]*>(.*?)</textarea>', re.S)
+
+
+def _as_a_browser_submits(page):
+    """The summary form as a browser submits it: every textarea (its first line end dropped, line ends sent as
+    CR LF) and every hidden input of the form."""
+    form = page[page.index('id="summary-form"'):]
+    form = form[:form.index("</form>")]
+    data = {}
+    for name, text in TEXTAREA.findall(form):
+        text = html.unescape(text)
+        text = text[2:] if text.startswith("\r\n") else text[1:] if text.startswith("\n") else text
+        data[name] = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    for tag in re.findall(r"<input\b[^>]*>", form):
+        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        if attributes.get("type") == "hidden" and "name" in attributes:
+            data[attributes["name"]] = html.unescape(attributes.get("value", ""))
+    assert set(annual.SECTION_KEYS) <= set(data) and data.get("shown")
+    return data
+
+
+def _open(client, base):
+    return _as_a_browser_submits(client.get(_summary_url(base)).get_data(as_text=True))
+
+
+def test_saving_again_from_the_conflict_page_keeps_the_other_managers_section(app, factory, browser, new_browser):
+    base, _ = build_two_years(app, factory)
+    browser.login(base.owner)
+    _draft(browser, base)
+    mine = _open(browser.client, base)                                      # A opens the page
+    other = new_browser()
+    other.login(base.owner)
+    theirs = _open(other.client, base)                                      # B opens it too
+    assert other.client.post(_summary_url(base), data={**theirs, "plan": "B 写的明年计划"}).status_code == 302
+    # A changed the measures only: B's plan is kept, nothing is in conflict.
+    assert browser.client.post(_summary_url(base), data={**mine, "measures": "A 写的工作措施"}).status_code == 302
+    sections = _stored(app, base)["sections"]
+    assert (sections["measures"], sections["plan"]) == ("A 写的工作措施", "B 写的明年计划")
+
+    # Both change the plan: a conflict. The page keeps A's plan beside B's, shows B's measures... and saving
+    # from it writes A's plan without bringing back any text A did not touch.
+    mine, theirs = _open(browser.client, base), _open(other.client, base)
+    assert other.client.post(_summary_url(base), data={**theirs, "plan": "B 改的计划",
+                                                       "problems": "B 写的问题"}).status_code == 302
+    conflict = browser.client.post(_summary_url(base), data={**mine, "plan": "A 改的计划"})
+    assert conflict.status_code == 409
+    page = conflict.get_data(as_text=True)
+    assert 'data-saved="plan"' in page and "B 改的计划" in page and 'data-saved="problems"' not in page
+    again = _as_a_browser_submits(page)
+    assert (again["plan"], again["problems"]) == ("A 改的计划", "B 写的问题")
+    assert browser.client.post(_summary_url(base), data=again).status_code == 302
+    sections = _stored(app, base)["sections"]
+    assert (sections["plan"], sections["problems"], sections["measures"]) == ("A 改的计划", "B 写的问题",
+                                                                              "A 写的工作措施")
+
+
+def test_a_refresh_during_an_edit_keeps_the_untouched_sections_drafts(app, factory, browser, new_browser):
+    base, ids = build_two_years(app, factory)
+    browser.login(base.owner)
+    _draft(browser, base)
+    mine = _open(browser.client, base)
+    _reports(app, base, ids["乙"], [date(2025, 8, 1)], 200_000, 0, 3)         # the missing report arrives
+    other = new_browser()
+    other.login(base.owner)
+    assert other.post(_summary_url(base, suffix="/refresh"), form_page=_summary_url(base)).status_code == 302
+    assert browser.client.post(_summary_url(base), data={**mine, "measures": MEASURES}).status_code == 302
+    stored = _stored(app, base)
+    drafted = stored["figures"]["drafted_sections"]
+    assert stored["sections"]["measures"] == MEASURES
+    assert "37.80" in stored["sections"]["indicators"] and "37.60" not in stored["sections"]["indicators"]
+    assert all(stored["sections"][key] == drafted[key] for key in annual.SECTION_KEYS if key != "measures")
+
+
+def test_a_refresh_that_redrafts_the_section_being_edited_is_a_conflict(app, factory, browser, new_browser):
+    base, ids = build_two_years(app, factory)
+    browser.login(base.owner)
+    _draft(browser, base)
+    mine = _open(browser.client, base)
+    _reports(app, base, ids["乙"], [date(2025, 8, 1)], 200_000, 0, 3)
+    other = new_browser()
+    other.login(base.owner)
+    assert other.post(_summary_url(base, suffix="/refresh"), form_page=_summary_url(base)).status_code == 302
+    conflict = browser.client.post(_summary_url(base), data={**mine, "indicators": "我写的指标说明"})
+    assert conflict.status_code == 409
+    again = _as_a_browser_submits(conflict.get_data(as_text=True))
+    assert again["indicators"] == "我写的指标说明" and "37.80" in conflict.get_data(as_text=True)
+    assert browser.client.post(_summary_url(base), data=again).status_code == 302
+    stored = _stored(app, base)
+    drafted = stored["figures"]["drafted_sections"]
+    assert stored["sections"]["indicators"] == "我写的指标说明"
+    assert all(stored["sections"][key] == drafted[key] for key in annual.SECTION_KEYS if key != "indicators")
+
+
+def _statements_of_year_figures(app, base):
+    statements = []
+
+    def count(*args):
+        statements.append(1)
+
+    with app.test_request_context(), scoped_to(base.id):
+        stored = db.session.get(Base, base.id)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            annual.year_figures(stored, YEAR, TODAY)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_the_number_of_statements_does_not_grow_with_the_activities(app, factory):
+    base, _ = build_two_years(app, factory)
+    _figures(app, base)  # the base's rules row is made on first use
+    few = _statements_of_year_figures(app, base)
+    staff = factory.service_person(base)
+    for n in range(8):
+        activity = factory.activity(base, organiser_id=staff, title=f"路演活动{n}",
+                                    starts_at=datetime(YEAR - n % 2, 3 + n, 5, 6, tzinfo=timezone.utc))
+        for k in range(2):
+            factory.signin(base, activity, phone=f"139000{n:02d}{k:03d}")
+    assert _statements_of_year_figures(app, base) == few
+
+
+def test_a_base_name_with_characters_a_document_cannot_hold_still_gives_the_document(app, factory, browser):
+    from types import SimpleNamespace
+
+    from operator_app.filings.annual_docx import summary_docx
+
+    base, _ = build_two_years(app, factory)
+    browser.login(base.owner)
+    _draft(browser, base)
+    with app.app_context(), unscoped("the test names the base"):
+        db.session.execute(update(Base).where(Base.id == base.id).values(name="晋阳\uffff\x01基地"))
+        db.session.commit()
+    response = browser.get(_summary_url(base, suffix="/summary.docx"))
+    assert response.status_code == 200
+    document = Document(io.BytesIO(response.data))
+    assert document.core_properties.title.startswith("晋阳基地") and document.paragraphs[0].text.startswith("晋阳基地")
+    with app.test_request_context(), scoped_to(base.id):
+        summary = db.session.scalar(select(AnnualSummary))
+        data = summary_docx(summary, SimpleNamespace(name="长\ud800" * 300))
+    assert len(Document(io.BytesIO(data)).core_properties.title) == 255
+
+
+def test_the_annex_leaves_a_month_without_reports_empty_and_writes_text_as_text(app, factory):
+    from operator_app.filings.annual_docx import summary_annex_xlsx
+
+    base, _ = _one_company_base(app, factory, "foxtrot", _months(YEAR, 1, 6))
+    evil = factory.company(base, n=12, name='=HYPERLINK("http://x","y")', moved_in_on=date(2023, 1, 1))
+    _milestone(app, base, evil, "award", "+cmd|' /C calc'!A0", date(2025, 5, 1))
+    with app.test_request_context(), scoped_to(base.id):
+        summary = annual.ensure_summary(db.session.get(Base, base.id), YEAR, today=date(2026, 2, 1),
+                                        now=datetime.now(timezone.utc))
+        book = load_workbook(io.BytesIO(summary_annex_xlsx(summary)))
+        db.session.rollback()
+    months = {row[0].value: row for row in book.worksheets[1].iter_rows(min_row=2)}
+    assert [(cell.value, cell.data_type) for cell in months["2025-06"][1:4]] == [(1.5, "n"), (0.06, "n"), (1, "n")]
+    assert [cell.value for cell in months["2025-07"][1:5]] == [None, None, 0, 2]   # empty, never 0.00
+    results = [cell for row in book.worksheets[3].iter_rows(min_row=2) for cell in row]
+    assert {(cell.value, cell.data_type) for cell in results if cell.value in (
+        '=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0")} == {
+        ('=HYPERLINK("http://x","y")', "s"), ("+cmd|' /C calc'!A0", "s")}

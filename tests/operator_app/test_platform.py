@@ -100,7 +100,7 @@ def test_every_user_facing_string_has_a_chinese_translation():
         root = PROJECT_ROOT / path
         mapping = method_map if path == "templates" else [("**.py", "python")]
         mapping = [("**.html", "jinja2")] if path == "templates" else mapping
-        for filename, lineno, message, comments, context in extract_from_dir(root, mapping, keywords):
+        for filename, lineno, message, comments, context in extract_from_dir(root, mapping, keywords=keywords):
             msgid = message if isinstance(message, str) else message[0]
             entry = catalog.get(msgid)
             if entry is None or not entry.string or entry.fuzzy:
