@@ -379,6 +379,18 @@ def participation(activity):
     return len(companies) + (activity.sheet_companies or 0), len(activity.signins) + (activity.sheet_people or 0)
 
 
+def people_taking_part(activities):
+    """{activity id: people who took part} for many activities at once (one grouped query per 500), counted as
+    ``participation`` counts them: the QR sign-ins plus the people staff counted from the paper sheet."""
+    activities = list(activities)
+    signed = {}
+    for start in range(0, len(activities), 500):
+        ids = [activity.id for activity in activities[start:start + 500]]
+        signed.update(db.session.execute(select(SignIn.activity_id, func.count(SignIn.id))
+                                         .where(SignIn.activity_id.in_(ids)).group_by(SignIn.activity_id)).all())
+    return {activity.id: signed.get(activity.id, 0) + (activity.sheet_people or 0) for activity in activities}
+
+
 # --- Feedback and satisfaction ------------------------------------------------------------------------------
 
 def services_of(company):

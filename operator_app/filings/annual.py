@@ -17,12 +17,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ledger.models import Activity, Feedback, ServiceRequest, Visit
 from tenants import constants as tc
 from tenants import reports
-from tenants.followup_services import tracking_until
+from tenants.followup_services import counts_for_base, tracking_until
 from tenants.models import Milestone, TenantCompany
 from tenants.rules import rules_of
 
@@ -121,21 +121,16 @@ def _by_name(companies):
 
 def year_figures(base, year, today):
     """The figures of ``base``'s ``year`` and of the year before, side by side, as of ``today`` (the base's
-    day): a JSON-able dict. A bounded number of queries: eight quarters' figures, the two years' milestones
-    and activities' sign-ins in one query each, and one feedback query per year."""
+    day): a JSON-able dict. A bounded number of queries: eight quarters' figures (each counting its activities'
+    sign-ins in one query), the two years' milestones in one, and one feedback query per year."""
     first, last = date(year - 1, 1, 1), date(year, 12, 31)
-    # Load the two years' activities with their sign-ins once, and keep them referenced until the figures are
-    # made: the quarters' participant counts then read the sign-ins from the session (the identity map holds
-    # an object only while it is referenced) instead of one query per activity.
-    preloaded = db.session.scalars(select(Activity).options(selectinload(Activity.signins)).where(
-        Activity.deleted_at.is_(None), Activity.occurred_on >= first, Activity.occurred_on <= last)).all()
     milestones = db.session.scalars(
         select(Milestone).join(Milestone.company).options(joinedload(Milestone.company)).where(
             Milestone.deleted_at.is_(None), Milestone.occurred_on >= first, Milestone.occurred_on <= last,
             TenantCompany.deleted_at.is_(None), TenantCompany.status.in_(IN_BASE))
         .order_by(Milestone.occurred_on, Milestone.id)).all()
     rules = rules_of(base)
-    milestones = [m for m in milestones if _counts_for_base(m, rules)]
+    milestones = [m for m in milestones if counts_for_base(m.company, m.occurred_on, rules)]
     current = _year_block(base, year, today, milestones)
     previous = _year_block(base, year - 1, today, milestones)
     figures = {
@@ -144,20 +139,7 @@ def year_figures(base, year, today):
         "current": current, "previous": previous,
         "indicators": [_compare(key, unit, current, previous) for key, unit in INDICATORS],
     }
-    del preloaded  # (referenced until here on purpose, see above)
     return figures
-
-
-def _counts_for_base(milestone, rules):
-    """Whether a company's result counts as the base's: reached while it was housed, or after it graduated
-    while the base still follows it (a company that left otherwise takes its later results with it)."""
-    company, day = milestone.company, milestone.occurred_on
-    if company.status not in IN_BASE or company.moved_in_on is None or day < company.moved_in_on:
-        return False
-    if company.moved_out_on is None or day <= company.moved_out_on:
-        return True
-    until = tracking_until(company, rules)  # None unless it graduated
-    return until is not None and day <= until
 
 
 #: The indicators computed from the monthly reports: not comparable while either year misses a report.

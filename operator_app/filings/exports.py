@@ -157,8 +157,14 @@ def _write_day(sheet, row, col, iso, fmt):
         sheet.write_datetime(row, col, datetime(day.year, day.month, day.day), fmt)
 
 
-def _yes_no(flag):
-    return _("Yes") if flag else _("No")
+def _translated(labels):
+    """{key: label} as plain text, translated once (a workbook has thousands of cells with a few labels)."""
+    return {key: str(label) for key, label in labels.items()}
+
+
+def _yes_no(flag, words=None):
+    yes, no = words or (_("Yes"), _("No"))
+    return yes if flag else no
 
 
 def _months(isos):
@@ -233,13 +239,14 @@ def _companies_sheet(book, formats, figures):
                (_l("Revenue (万元)"), 14), (_l("Tax paid (万元)"), 14), (_l("Employees"), 10),
                (_l("Months reported"), 26), (_l("Months missing"), 26)]
     sheet = _sheet(book, SHEET_COMPANIES, columns, formats)
+    words = (_("Yes"), _("No"))
     row = 0
     for company in figures["companies"]:
         row += 1
         _write_text(sheet, row, 0, company["name"])
         _write_text(sheet, row, 1, company["uscc"])
         for col, flag in ((2, "housed"), (3, "moved_in"), (4, "exited")):
-            sheet.write_string(row, col, _yes_no(company[flag]))
+            sheet.write_string(row, col, _yes_no(company[flag], words))
         _write_wan(sheet, row, 5, company["revenue_wan"], formats.wan)
         _write_wan(sheet, row, 6, company["tax_wan"], formats.wan)
         _write_count(sheet, row, 7, company["employees"], formats.count)
@@ -259,13 +266,14 @@ def _graduates_sheet(book, formats, figures):
     columns = [(_l("Company"), 36), (_l("Unified social credit code"), 22), (_l("Left on"), 12),
                (_l("Followed until"), 12), (_l("Graduated this quarter"), 12), (_l("Being followed"), 12)]
     sheet = _sheet(book, SHEET_GRADUATES, columns, formats)
+    words = (_("Yes"), _("No"))
     for row, graduate in enumerate(figures["graduates"], start=1):
         _write_text(sheet, row, 0, graduate["name"])
         _write_text(sheet, row, 1, graduate["uscc"])
         _write_day(sheet, row, 2, graduate["moved_out_on"], formats.day)
         _write_day(sheet, row, 3, graduate["tracked_until"], formats.day)
-        sheet.write_string(row, 4, _yes_no(graduate["graduated_in_quarter"]))
-        sheet.write_string(row, 5, _yes_no(graduate["followed"]))
+        sheet.write_string(row, 4, _yes_no(graduate["graduated_in_quarter"], words))
+        sheet.write_string(row, 5, _yes_no(graduate["followed"], words))
 
 
 def _services_sheet(book, formats, figures):
@@ -274,10 +282,11 @@ def _services_sheet(book, formats, figures):
     columns = [(_l("Category"), 24), (INDICATOR_LABELS["service_requests"], 14), (INDICATOR_LABELS["visits"], 18),
                (INDICATOR_LABELS["activities"], 48), (INDICATOR_LABELS["participants"], 12)]
     sheet = _sheet(book, SHEET_SERVICES, columns, formats)
+    functions, kinds = _translated(SERVICE_FUNCTIONS), _translated(KINDS)
     row = 0
     for service in figures["services"]:
         row += 1
-        _write_text(sheet, row, 0, SERVICE_FUNCTIONS.get(service["category"], service["category"]))
+        _write_text(sheet, row, 0, functions.get(service["category"], service["category"]))
         for col, key in enumerate(counts, start=1):
             _write_count(sheet, row, col, service[key], formats.count)
     row += 1
@@ -293,18 +302,19 @@ def _services_sheet(book, formats, figures):
     for entry in figures["service_entries"]:
         row += 1
         _write_day(sheet, row, 0, entry["occurred_on"], formats.day)
-        sheet.write_string(row, 1, str(KINDS.get(entry["kind"], entry["kind"])))
-        _write_text(sheet, row, 2, SERVICE_FUNCTIONS.get(entry["category"], entry["category"]))
+        sheet.write_string(row, 1, kinds.get(entry["kind"], entry["kind"]))
+        _write_text(sheet, row, 2, functions.get(entry["category"], entry["category"]))
         _write_text(sheet, row, 3, entry["title"])
 
 
 def _gaps_sheet(book, formats, figures):
     columns = [(_l("Company"), 36), (_l("Month"), 10), (_l("How it was treated"), 30)]
     sheet = _sheet(book, SHEET_GAPS, columns, formats)
+    treatments = _translated(TREATMENTS)
     for row, gap in enumerate(figures["gaps"], start=1):
         _write_text(sheet, row, 0, gap["company_name"])
         sheet.write_string(row, 1, month_label(gap["month"]))
-        sheet.write_string(row, 2, str(TREATMENTS.get(gap["treatment"], gap["treatment"])))
+        sheet.write_string(row, 2, treatments.get(gap["treatment"], gap["treatment"]))
     if not figures["gaps"]:
         sheet.write_string(1, 0, _("Every company expected to report did so for every month of the quarter."),
                            formats.note)

@@ -163,6 +163,7 @@ def _services(figures, start, end):
         for category, n in tally.items():
             setattr(counts.setdefault(category, ServiceCounts()), attribute, n)
         if model is Activity:
+            people = ledger_services.people_taking_part(entries)
             for entry in entries:
-                counts[entry.category].participants += ledger_services.participation(entry)[1]
+                counts[entry.category].participants += people[entry.id]
     figures.services = counts

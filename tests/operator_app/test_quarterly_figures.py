@@ -72,3 +72,37 @@ def test_the_quarter_adds_up_to_the_hand_computed_figures(app, factory):
         total = figures.service_totals
         assert (total.requests, total.visits, total.activities, total.participants) == (1, 1, 1, 3)
         assert figures.rent_status == "unknown" and figures.rent_discount is None   # no quote or lease recorded
+
+
+def test_the_statements_do_not_grow_with_the_activities_and_their_sign_ins(app, factory):
+    from sqlalchemy import event
+
+    base = factory.base("alpha")
+    factory.company(base, n=1, name="甲", moved_in_on=date(2025, 3, 1))
+    staff = factory.service_person(base)
+
+    def activity(n):
+        made = factory.activity(base, organiser_id=staff, category="training",
+                                starts_at=datetime(2026, 7, 1 + n, 6, tzinfo=timezone.utc))
+        for k in range(3):
+            factory.signin(base, made, phone=f"1390000{n:02d}{k:02d}")
+
+    def statements():
+        seen = []
+        with app.test_request_context(), scoped_to(base.id):
+            listener = lambda *args: seen.append(args[2])  # noqa: E731
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                figures = quarter_figures(db.session.get(Base, base.id), 2026, 3, today=date(2026, 10, 20))
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen), figures.service_totals.participants
+
+    activity(0)
+    statements()  # the base's rules row is made on first use
+    few, participants = statements()
+    assert participants == 3
+    for n in range(1, 10):
+        activity(n)
+    many, participants = statements()
+    assert (many, participants) == (few, 30)
