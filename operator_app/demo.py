@@ -87,15 +87,20 @@ def _load_demo_inspection_documents(owner, today):
 
 
 def _load_demo_filings(base, owner, today):
-    """The base has run since its site lease began: its last four quarters are filed, the three older ones
-    submitted by hand, the latest a draft waiting for the manager."""
+    """The base has run since its site lease began: last year's work summary was sent in January; its last four
+    quarters are filed, the three older ones submitted by hand, the latest a draft waiting for the manager."""
     from datetime import datetime, timezone
 
     from .filings import services as filing_services
     from .filings.models import SUBMITTED_BY_HAND
 
     base.created_at = datetime(2021, 3, 1, tzinfo=timezone.utc)
+    from .filings import annual
+
     quarters = filing_services.ended_quarters(base, today)
+    last_year = today.year - 1
+    summary = annual.ensure_summary(base, last_year, today=today, now=datetime.now(timezone.utc), by=owner)
+    annual.mark_sent(summary, date(last_year + 1, 1, 12), owner)
     for year, quarter in quarters:
         filing = filing_services.generate(base, year, quarter, today=today)
         if (year, quarter) != quarters[-1]:
