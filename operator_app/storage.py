@@ -170,6 +170,8 @@ _DISCARDED = "files_discarded_in_transaction"
 
 @event.listens_for(Session, "after_commit")
 def _keep_written_files(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released (after_commit fires for those too): the transaction can still roll back
     session.info.pop(_WRITTEN, None)
     for backend, key in session.info.pop(_DISCARDED, []):
         backend.delete(key)

@@ -282,3 +282,15 @@ def test_a_download_racing_the_nightly_regeneration_sends_the_manager_back(app, 
     browser.login(base.owner)
     response = browser.get(f"/b/{base.slug}/filings/{filing_id}/download/json")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/filings/{filing_id}")
+
+
+def test_a_released_savepoint_keeps_the_discarded_files_until_the_commit(app, factory):
+    base, filing_id = draft_filing(app, factory)
+    before = state(app, base, filing_id)
+    with app.test_request_context(), scoped_to(base.id):
+        services.generate(db.session.get(Base, base.id), 2026, 3, today=date(2026, 10, 21))  # old files queued
+        with db.session.begin_nested():  # another quarter's claim, released
+            pass
+        db.session.rollback()  # and then the base's work fails
+    kept = state(app, base, filing_id)
+    assert kept["files"] == before["files"] and all(kept["on_disk"].values()) and kept["rows"] == before["rows"]
