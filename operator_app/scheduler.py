@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .accounts.models import Base
 from .db import BaseOwnedMixin, scoped_to, unscoped
 from .extensions import db
-from .timeutil import utcnow
+from .timeutil import to_local, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,11 @@ class JobRun(BaseOwnedMixin, db.Model):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Empty only inside the claiming transaction: a committed claim has always finished.
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def daily(base, now):
+    """The period of a job done once per base-local day: that day ("2026-11-23")."""
+    return to_local(now, base.timezone).date().isoformat()
 
 
 def register_job(name: str, run: Callable[[Base, datetime], None], *,

@@ -22,6 +22,8 @@ STATUS_LABELS = {
 HOUSED_STATUSES = (STATUS_IN_RESIDENCE,)
 #: Companies admitted or housed: each holds its place (and its code) in the base.
 ACTIVE_STATUSES = (STATUS_ADMITTED, STATUS_IN_RESIDENCE)
+# Companies that have been in the base at some time (housed now, or left): their months and results count.
+ARRIVED_STATUSES = (STATUS_IN_RESIDENCE, STATUS_EXITED, STATUS_GRADUATED)
 #: Statuses a company can be created in directly by staff (an existing roster), besides applying.
 CREATABLE_STATUSES = (STATUS_IN_RESIDENCE, STATUS_APPLICANT)
 

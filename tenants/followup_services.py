@@ -44,7 +44,7 @@ def counts_for_base(company, day, rules):
     """Whether a result of ``company`` dated ``day`` (a milestone) is the base's incubation result: it came while
     the company was in the base or, for a graduate, while it is followed (001 "8个有" §4: 跟踪掌握其离开后三年内的
     发展情况，作为孵化的成果进行统计). An applicant's, or a company's before it moved in, is not."""
-    if company.status not in (c.STATUS_IN_RESIDENCE, c.STATUS_EXITED, c.STATUS_GRADUATED):
+    if company.status not in c.ARRIVED_STATUSES:
         return False
     if company.moved_in_on is None or day < company.moved_in_on:
         return False

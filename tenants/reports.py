@@ -46,7 +46,7 @@ def filing_status(report, month_on, today, due_day):
 def expected_of(company, month_on):
     """Whether ``company`` must report on ``month_on``: it was housed at the month's end."""
     end = month_end(month_on)
-    if company.status not in (c.STATUS_IN_RESIDENCE, c.STATUS_EXITED, c.STATUS_GRADUATED):
+    if company.status not in c.ARRIVED_STATUSES:
         return False
     if company.moved_in_on is None or company.moved_in_on > end:
         return False

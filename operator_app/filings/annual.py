@@ -33,7 +33,7 @@ from ..timeutil import to_local, utcnow
 from .annual_text import NOTE_INCOMPLETE, NOTE_LABELS, document_locale, draft_sections, note_label  # noqa: F401
 from .labels import UNIT_LABELS
 from .models import AnnualSummary
-from .quarterly import GAP_LEFT_OUT, IN_BASE, ServiceCounts, quarter_figures
+from .quarterly import GAP_LEFT_OUT, ServiceCounts, quarter_figures
 
 SCHEMA = 1
 #: 001 §四: 每年1月15日前 (day of January the summary of the year before is due).
@@ -127,7 +127,7 @@ def year_figures(base, year, today):
     milestones = db.session.scalars(
         select(Milestone).join(Milestone.company).options(joinedload(Milestone.company)).where(
             Milestone.deleted_at.is_(None), Milestone.occurred_on >= first, Milestone.occurred_on <= last,
-            TenantCompany.deleted_at.is_(None), TenantCompany.status.in_(IN_BASE))
+            TenantCompany.deleted_at.is_(None), TenantCompany.status.in_(tc.ARRIVED_STATUSES))
         .order_by(Milestone.occurred_on, Milestone.id)).all()
     rules = rules_of(base)
     milestones = [m for m in milestones if counts_for_base(m.company, m.occurred_on, rules)]

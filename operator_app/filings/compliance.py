@@ -37,7 +37,7 @@ from ..extensions import db
 from ..timeutil import add_months, from_local, month_key, month_of, to_local
 from . import compliance_services as documents_service
 from . import services as filing_services
-from .models import FILING_SUBMITTED, QuarterlyFiling
+
 
 GROUP_HAVE, GROUP_MUST = "8个有", "6个要"
 GROUP_LABELS = {GROUP_HAVE: _l("\"8个有\": what every base has"),
@@ -650,9 +650,7 @@ def _guidance(facts):
                            else _l("Running since %(date)s: less than a year.", date=started.isoformat()), (), None)
     settings = filing_services.settings_of(base)
     filed = {(filing.year, filing.quarter): filing for filing in filing_services.latest_filings()}
-    # A quarter submitted once stays submitted while a correction (a later version) is drafted.
-    ever_submitted = {(year, quarter) for year, quarter in db.session.execute(
-        select(QuarterlyFiling.year, QuarterlyFiling.quarter).where(QuarterlyFiling.status == FILING_SUBMITTED))}
+    ever_submitted = filing_services.submitted_quarters()
     due, missing, evidence = [], [], []
     for year, quarter in filing_services.ended_quarters(base, today):
         filing = filed.get((year, quarter))

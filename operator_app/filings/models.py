@@ -85,8 +85,8 @@ class FilingSettings(BaseOwnedMixin, db.Model):
     __table_args__ = (UniqueConstraint("base_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    deadline_days: Mapped[int] = mapped_column(Integer, default=10)  # 002: 季度结束后10日内
-    deadline_in_working_days: Mapped[bool] = mapped_column(Boolean, default=False)
+    deadline_days: Mapped[int] = mapped_column(Integer)  # services.DEFAULT_DEADLINE_DAYS until changed
+    deadline_in_working_days: Mapped[bool] = mapped_column(Boolean)
     endpoint_url: Mapped[str] = mapped_column(String(500), default="")
     endpoint_token: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -24,8 +24,6 @@ from tenants.models import MonthlyReport, TenantCompany
 from tenants.rent_services import base_compliance
 from tenants.rules import rules_of
 
-#: The statuses of a company that has been in the base (an applicant or admitted one has not, yet).
-IN_BASE = (tc.STATUS_IN_RESIDENCE, tc.STATUS_EXITED, tc.STATUS_GRADUATED)
 GAP_LEFT_OUT = "left_out"  # how a missing month is treated: its figures are not in the totals, the gap is listed
 
 
@@ -106,7 +104,7 @@ def quarter_figures(base, year, quarter, today):
     months = quarter_months(year, quarter)
     companies = _companies()
     # Only a company that really moved in counts: an admitted one keeps its planned date until it arrives.
-    arrived = [c for c in companies if c.status in IN_BASE and c.moved_in_on is not None]
+    arrived = [c for c in companies if c.status in tc.ARRIVED_STATUSES and c.moved_in_on is not None]
     housed = [c for c in arrived if c.moved_in_on <= end and (c.moved_out_on is None or c.moved_out_on > end)]
     housed_ids = {c.id for c in housed}
     submitted = {(r.company_id, r.month_on): r for r in db.session.scalars(select(MonthlyReport).where(

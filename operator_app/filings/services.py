@@ -27,6 +27,7 @@ from .quarterly import quarter_bounds, quarter_figures
 
 #: How far back the job looks for a quarter without a filing (a server down at a boundary, a new base).
 CATCH_UP_QUARTERS = 4
+DEFAULT_DEADLINE_DAYS = 10  # 002: 季度结束后10日内 (a setting; the provincial authority allows 15 working days)
 SETTINGS_FIELDS = ("deadline_days", "deadline_in_working_days", "endpoint_url", "endpoint_token")
 
 
@@ -58,11 +59,15 @@ def ended_quarters(base, today, count=CATCH_UP_QUARTERS):
     return quarters[::-1]
 
 
+def default_settings():
+    """The settings of a base that never changed them (unsaved): 10 days after the quarter (002), no endpoint."""
+    return FilingSettings(deadline_days=DEFAULT_DEADLINE_DAYS, deadline_in_working_days=False, endpoint_url="",
+                          endpoint_token="")
+
+
 def settings_of(base):
     """The base's filing settings (the defaults, unsaved, until the manager changes them)."""
-    settings = db.session.scalar(select(FilingSettings))
-    return settings or FilingSettings(deadline_days=10, deadline_in_working_days=False, endpoint_url="",
-                                      endpoint_token="")
+    return db.session.scalar(select(FilingSettings)) or default_settings()
 
 
 def deadline(year, quarter, settings):
@@ -78,8 +83,7 @@ def save_settings(base, values, *, by):
     """Save the filing settings; an empty token in ``values`` keeps the stored one (the form never shows it)."""
     settings = db.session.scalar(select(FilingSettings))
     if settings is None:
-        settings = FilingSettings(deadline_days=10, deadline_in_working_days=False, endpoint_url="",
-                                  endpoint_token="")
+        settings = default_settings()
         db.session.add(settings)
         db.session.flush()
     changed = audit.update(settings, values, SETTINGS_FIELDS[:-1], action="filings.settings", user=by)
@@ -138,12 +142,18 @@ class Due:
         return self.days_left < 0
 
 
+def submitted_quarters():
+    """(year, quarter) of each quarter with a submitted version: a correction being drafted does not undo that."""
+    return {(year, quarter) for year, quarter in db.session.execute(
+        select(QuarterlyFiling.year, QuarterlyFiling.quarter).where(QuarterlyFiling.status == FILING_SUBMITTED))}
+
+
 def next_due(base, today):
     """The oldest of the recent ended quarters whose filing is not submitted yet, with its deadline; or None."""
-    settings = settings_of(base)
+    settings, submitted = settings_of(base), submitted_quarters()
     for year, quarter in ended_quarters(base, today, count=2):
-        filing = latest(year, quarter)
-        if not any(version.status == FILING_SUBMITTED for version in versions(year, quarter)):
+        if (year, quarter) not in submitted:
+            filing = latest(year, quarter)
             due_on = filing.deadline_on if filing else deadline(year, quarter, settings)
             return Due(year, quarter, due_on, (due_on - today).days, filing)
     return None
@@ -328,7 +338,7 @@ def operator_overview(bases, today, count=CATCH_UP_QUARTERS):
         summaries = {row.base_id: row for row in db.session.scalars(select(AnnualSummary).where(
             AnnualSummary.base_id.in_(ids), AnnualSummary.year == today.year - 1))}
     latest_of = {(f.base_id, f.year, f.quarter): f for f in filings}  # ordered by version: the last one wins
-    default = FilingSettings(deadline_days=10, deadline_in_working_days=False)
+    default = default_settings()
     rows = []
     for base in bases:
         rule = settings.get(base.id, default)
