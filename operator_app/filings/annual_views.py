@@ -24,20 +24,16 @@ from ..timeutil import today_in, utcnow
 from . import annual
 from .annual_forms import AnnualSentForm, AnnualSummaryForm
 from .labels import UNIT_LABELS
-from .views import READERS, bp
+from .views import READERS, base_today, bp
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EARLIEST_YEAR = 2000
 
 
-def _today():
-    return today_in(g.base.timezone)
-
-
 def _year_or_404(year):
     """Raises NotFound for a year that has not ended yet or is out of any base's records."""
-    if not EARLIEST_YEAR <= year < _today().year:
+    if not EARLIEST_YEAR <= year < base_today().year:
         abort(404)
     return year
 
@@ -61,7 +57,7 @@ def _summary_or_404(year):
 @roles_required(*READERS)
 def annual_list():
     """The base's annual summaries, latest first, and the year before's when it is not drafted yet."""
-    today = _today()
+    today = base_today()
     made = {summary.year: summary for summary in annual.summaries()}
     owed = {year for year in {*made, today.year - 1} if annual.existed_before(g.base, date(year + 1, 1, 1))}
     years = sorted({*made, *owed}, reverse=True)
@@ -81,7 +77,7 @@ def annual_draft(year):
         flash(_("The summary of %(year)d is already drafted.", year=year), "info")
         return redirect(url_for("filings.annual_show", year=year))
     _owed_or_404(year)
-    annual.ensure_summary(g.base, year, today=_today(), now=utcnow(), by=g.user)
+    annual.ensure_summary(g.base, year, today=base_today(), now=utcnow(), by=g.user)
     db.session.commit()
     flash(_("The summary of %(year)d has been drafted from the records. Complete its text, then download the "
             "document.", year=year), "success")
@@ -158,7 +154,7 @@ def annual_refresh(year):
     Raises NotFound for a year without a summary."""
     summary = _summary_or_404(year)
     try:
-        kept = annual.refresh_figures(summary, g.base, _today(), g.user)
+        kept = annual.refresh_figures(summary, g.base, base_today(), g.user)
         db.session.commit()
     except annual.SummaryError as error:
         db.session.rollback()
@@ -186,7 +182,7 @@ def annual_sent(year):
     if request.form.get("action") == "withdraw":  # (the CSRF token is checked for every POST of the app)
         sent_on = None
     else:
-        form = AnnualSentForm(year=year, today=_today())
+        form = AnnualSentForm(year=year, today=base_today())
         if not form.validate_on_submit():
             edit = AnnualSummaryForm(formdata=None, data=summary.sections or {})
             edit.mark_shown(summary)
@@ -234,7 +230,7 @@ def _labels():
             "indicator_labels": annual.INDICATOR_LABELS, "unit_label": annual.unit_label,
             "unit_labels": UNIT_LABELS, "service_function_label": lambda key: SERVICE_FUNCTIONS.get(key, key),
             "milestone_kind_label": lambda key: MILESTONE_KINDS.get(key, key), "note_label": annual.note_label,
-            "today": _today()}
+            "today": base_today()}
 
 
 def _page(summary, *, form, sent_form=None, saved=None):
@@ -246,7 +242,7 @@ def _page(summary, *, form, sent_form=None, saved=None):
                            [float(m["revenue_wan"]) if m["reports"] else None for m in months],
                            title=_("Monthly revenue of %(year)d (万元)", year=summary.year))
     if sent_form is None:
-        sent_form = AnnualSentForm(formdata=None, year=summary.year, today=_today())
+        sent_form = AnnualSentForm(formdata=None, year=summary.year, today=base_today())
         sent_form.sent_on.data = summary.sent_on
     return render_template("filings/annual.html", year=summary.year, summary=summary, figures=figures, form=form,
                            sent_form=sent_form, saved=saved, chart=chart, **_labels())

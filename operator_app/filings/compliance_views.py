@@ -15,11 +15,7 @@ from ..bases.checks import MET
 from .compliance import GROUP_HAVE, GROUP_LABELS, GROUP_MUST, compliance_items, score
 from .compliance_forms import InspectionDocumentForm
 from .models import InspectionDocument
-from .views import READERS, bp
-
-
-def _today():
-    return today_in(g.base.timezone)
+from .views import READERS, base_today, bp
 
 
 def _may_open(target):
@@ -35,7 +31,7 @@ def compliance():
 
     ``?print=1`` gives the same page without the navigation, for printing before an inspection.
     """
-    today = _today()
+    today = base_today()
     items = compliance_items(g.base, today)
     met, total = score(items)
     groups = [(group, GROUP_LABELS[group], [item for item in items if item.group == group])
@@ -49,7 +45,7 @@ def compliance():
 def inspection_documents():
     """The documents an inspector asks to see; a manager uploads one (POST). Raises Forbidden when anyone but a
     manager posts."""
-    form = InspectionDocumentForm(today=_today()) if g.role == ac.ROLE_MANAGER else None
+    form = InspectionDocumentForm(today=base_today()) if g.role == ac.ROLE_MANAGER else None
     if request.method == "POST":
         if form is None:
             abort(403)

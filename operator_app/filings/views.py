@@ -27,14 +27,15 @@ READERS = (ac.ROLE_MANAGER, ac.ROLE_STAFF)
 DOWNLOADS = ("xlsx", "csv", "json")
 
 
-def _today():
+def base_today():
+    """The current base's own date (its time zone)."""
     return today_in(g.base.timezone)
 
 
 def _quarter_or_404(year, quarter):
     if not (2000 <= year <= 2100 and 1 <= quarter <= 4):
         abort(404)
-    if (year, quarter) >= services.quarter_of(_today()):
+    if (year, quarter) >= services.quarter_of(base_today()):
         abort(404)  # a quarter not over yet has no filing
     return year, quarter
 
@@ -43,7 +44,7 @@ def _quarter_or_404(year, quarter):
 @roles_required(*READERS)
 def index():
     """The base's filings: the recent quarters (with or without a filing yet) and what is due next."""
-    today = _today()
+    today = base_today()
     filed = {(filing.year, filing.quarter): filing for filing in services.latest_filings()}
     last = services.previous_quarter(*services.quarter_of(today))  # offered even to a base created after it
     quarters = sorted({*services.ended_quarters(g.base, today), last, *filed}, reverse=True)
@@ -74,7 +75,7 @@ def generate(year, quarter):
     """Generate the quarter's filing now, or regenerate its draft, from the records as they stand."""
     year, quarter = _quarter_or_404(year, quarter)
     try:
-        filing = services.generate(g.base, year, quarter, today=_today(), by=g.user)
+        filing = services.generate(g.base, year, quarter, today=base_today(), by=g.user)
         if filing is None:
             db.session.rollback()
             flash(_("This quarter's filing is submitted and frozen: make a new version with a reason."), "warning")
@@ -170,7 +171,7 @@ def new_version(filing_id):
     if not form.validate_on_submit():
         return _filing_page(filing, SubmitForm(formdata=None), form), 422
     try:
-        following = services.new_version(g.base, filing, form.reason.data, today=_today(), by=g.user)
+        following = services.new_version(g.base, filing, form.reason.data, today=base_today(), by=g.user)
         db.session.commit()
     except services.FilingError as error:
         db.session.rollback()
