@@ -49,14 +49,18 @@ def previous_quarter(year, quarter):
     return (year, quarter - 1) if quarter > 1 else (year - 1, 4)
 
 
+def last_quarters(today, count):
+    """The ``count`` quarters that ended last before ``today``, newest first."""
+    quarters = [previous_quarter(*quarter_of(today))]
+    while len(quarters) < count:
+        quarters.append(previous_quarter(*quarters[-1]))
+    return quarters
+
+
 def ended_quarters(base, today, count=CATCH_UP_QUARTERS):
     """The last ``count`` quarters that ended before ``today`` and after the base was created, oldest first."""
     created = to_local(base.created_at, base.timezone).date() if base.created_at else date.min
-    quarters, current = [], previous_quarter(*quarter_of(today))
-    while len(quarters) < count and quarter_bounds(*current)[1] >= created:
-        quarters.append(current)
-        current = previous_quarter(*current)
-    return quarters[::-1]
+    return [quarter for quarter in last_quarters(today, count) if quarter_bounds(*quarter)[1] >= created][::-1]
 
 
 def default_settings():
@@ -323,10 +327,7 @@ def operator_overview(bases, today, count=CATCH_UP_QUARTERS):
     """
     from .models import AnnualSummary
 
-    quarters, current = [], previous_quarter(*quarter_of(today))
-    while len(quarters) < count:
-        quarters.append(current)
-        current = previous_quarter(*current)
+    quarters = last_quarters(today, count)
     ids = [base.id for base in bases]
     first = quarters[-1][0] * 10 + quarters[-1][1]
     with unscoped("the operator owner's table reads the filings of the operator's own bases"):
