@@ -60,6 +60,9 @@ def register_blueprints(app):
     from tenants.views import bp as tenants_bp
     from tenants.views import public as tenants_public_bp
 
+    from billing.stripe_views import subscription_bp, webhook_bp
+    from billing.views import bp as billing_bp
+
     from .scoping import add_base_slug
 
     app.register_blueprint(auth_bp)
@@ -71,6 +74,9 @@ def register_blueprints(app):
     app.register_blueprint(ledger_bp)
     app.register_blueprint(ledger_public_bp)
     app.register_blueprint(filings_bp)
+    app.register_blueprint(billing_bp)
+    app.register_blueprint(subscription_bp)
+    app.register_blueprint(webhook_bp)
     app.url_defaults(add_base_slug)
 
 

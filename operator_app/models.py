@@ -1,4 +1,5 @@
 """Imports every model module so that Alembic and the mapper see the whole schema from one place."""
+import billing.models  # noqa: F401
 import ledger.models  # noqa: F401
 import tenants.models  # noqa: F401
 import tenants.followups  # noqa: F401
