@@ -73,6 +73,15 @@ class Config:
     PUBLIC_URL = None  # the address people open the app at, for links in mail sent by jobs (no request then)
     FILING_ENDPOINT_BACKOFF = (0.5, 2.0)  # seconds between the tries of sending a filing to the province
     FILING_ENDPOINT_ALLOW_PRIVATE = False  # never POST a filing to the server's own network unless told to
+    # Billing (issue 9). Without STRIPE_SECRET_KEY billing is off and everything is available.
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRET = None
+    STRIPE_API_BASE = None  # another Stripe API server (localstripe in the tests)
+    STRIPE_CHECKOUT = True  # subscribe through Stripe Checkout; off: through the API with a saved payment method
+    STRIPE_CUSTOMER_PORTAL = False  # link the billing page to Stripe's customer portal
+    STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a webhook's signed timestamp may be old
+    BILLING_GRACE_DAYS = 14  # past_due keeps full access this long, then the operator's bases are read-only
+    BILLING_TRIAL_DAYS = 30  # a new operator's time before it must subscribe
 
     def __init__(self):
         self.SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -96,6 +105,13 @@ class Config:
         self.REMEMBER_COOKIE_DURATION = timedelta(days=self.SESSION_MAX_DAYS)
         self.SIGNUP_MAX_PER_IP = _int("SIGNUP_MAX_PER_IP", self.SIGNUP_MAX_PER_IP)
         self.TRUSTED_PROXIES = _int("TRUSTED_PROXIES", self.TRUSTED_PROXIES)
+        self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY") or None
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or None
+        self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE") or None
+        self.STRIPE_CHECKOUT = _bool("STRIPE_CHECKOUT", self.STRIPE_CHECKOUT)
+        self.STRIPE_CUSTOMER_PORTAL = _bool("STRIPE_CUSTOMER_PORTAL", self.STRIPE_CUSTOMER_PORTAL)
+        self.BILLING_GRACE_DAYS = _int("BILLING_GRACE_DAYS", self.BILLING_GRACE_DAYS)
+        self.BILLING_TRIAL_DAYS = _int("BILLING_TRIAL_DAYS", self.BILLING_TRIAL_DAYS)
 
 
 class DevelopmentConfig(Config):

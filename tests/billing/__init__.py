@@ -1,0 +1,1 @@
+"""Tests of billing: the operator subscription and rent bills."""
