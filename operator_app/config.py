@@ -82,6 +82,14 @@ class Config:
     STRIPE_WEBHOOK_TOLERANCE = 300  # seconds a webhook's signed timestamp may be old
     BILLING_GRACE_DAYS = 14  # past_due keeps full access this long, then the operator's bases are read-only
     BILLING_TRIAL_DAYS = 30  # a new operator's time before it must subscribe
+    # The plans an operator can subscribe to, by how many bases and housed companies they cover; each plan's
+    # Stripe price (or plan) id comes from STRIPE_PRICE_<KEY>. A plan without a price id is not offered.
+    # Their labels live in billing/plans.py.
+    BILLING_PLANS = {
+        "starter": {"max_bases": 1, "max_companies": 60, "price_id": None},
+        "standard": {"max_bases": 3, "max_companies": 200, "price_id": None},
+        "network": {"max_bases": 10, "max_companies": 800, "price_id": None},
+    }
 
     def __init__(self):
         self.SECRET_KEY = os.environ.get("SECRET_KEY")
@@ -112,6 +120,9 @@ class Config:
         self.STRIPE_CUSTOMER_PORTAL = _bool("STRIPE_CUSTOMER_PORTAL", self.STRIPE_CUSTOMER_PORTAL)
         self.BILLING_GRACE_DAYS = _int("BILLING_GRACE_DAYS", self.BILLING_GRACE_DAYS)
         self.BILLING_TRIAL_DAYS = _int("BILLING_TRIAL_DAYS", self.BILLING_TRIAL_DAYS)
+        self.STRIPE_WEBHOOK_TOLERANCE = _int("STRIPE_WEBHOOK_TOLERANCE", self.STRIPE_WEBHOOK_TOLERANCE)
+        self.BILLING_PLANS = {key: {**plan, "price_id": os.environ.get(f"STRIPE_PRICE_{key.upper()}") or None}
+                              for key, plan in Config.BILLING_PLANS.items()}
 
 
 class DevelopmentConfig(Config):

@@ -1,7 +1,8 @@
 """Base scoping for views: blueprints under ``/b/<base_slug>/``, the current base, declared roles.
 
 A base blueprint resolves the base from the URL and the user's access to it before any view runs:
-anonymous → login, no such base or no access → 404 (never 403, so a base's existence is not revealed).
+anonymous → login, no such base or no access → 404 (never 403, so a base's existence is not revealed); then a
+write to a base whose operator's subscription has lapsed is refused (read-only, billing/access.py).
 Each view then declares the roles allowed to use it with ``roles_required``; others get 403.
 """
 from functools import wraps
@@ -40,6 +41,7 @@ def _load_public_base():
         abort(404)
     g.base, g.role = base, None
     set_current_base(base.id)
+    return refuse_writes_when_read_only(base.operator_id)
 
 
 def _pull_base_slug(endpoint, values):
@@ -61,7 +63,15 @@ def _load_current_base():
     # A tenant contact speaks for one company; views use this to show them only their own.
     g.tenant_company_id = membership.tenant_company_id if role == c.ROLE_TENANT and membership else None
     set_current_base(base.id)
-    return None
+    return refuse_writes_when_read_only(base.operator_id)
+
+
+def refuse_writes_when_read_only(operator_id):
+    """None, or the read-only page when the request writes and the operator's subscription has lapsed beyond
+    its grace (issue 9): every page and export stays readable, nothing is changed and nothing deleted."""
+    from billing.access import refuse_writes  # billing builds on the platform; imported when a request runs
+
+    return refuse_writes(operator_id)
 
 
 def effective_role(user, base):

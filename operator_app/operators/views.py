@@ -8,8 +8,18 @@ from ..accounts import constants as c
 from ..accounts import services
 from ..accounts.forms import NewBaseForm
 from ..extensions import db
+from ..scoping import refuse_writes_when_read_only
 
 bp = Blueprint("operators", __name__, url_prefix="/operator")
+
+
+@bp.before_request
+def _refuse_writes_when_read_only():
+    """An operator whose subscription has lapsed cannot create bases; its billing pages (another blueprint)
+    stay open so it can pay."""
+    if current_user.is_authenticated and current_user.operator_id is not None:
+        return refuse_writes_when_read_only(current_user.operator_id)
+    return None
 
 
 def _require_owner():
