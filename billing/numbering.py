@@ -41,6 +41,12 @@ def _create_sequence(kind):
         pass  # another transaction created it first; the increment waits for it
 
 
+def display_number(number, prefix=""):
+    """A bill's or credit note's number as printed on it and in the lists: the base's prefix, then the number
+    (prefix "ZD-", number 42: "ZD-42")."""
+    return f"{prefix or ''}{number}"
+
+
 def last_number(kind):
     """The last number given (0 before the first)."""
     return db.session.scalar(select(InvoiceSequence.last_number).where(InvoiceSequence.kind == kind)) or 0

@@ -32,7 +32,8 @@ SECTIONS = (
     Section("tenants.portal", _l("Our company"), (c.ROLE_TENANT,)),
     Section("ledger.mine", _l("Our services"), (c.ROLE_TENANT,)),
     Section("filings.index", _l("Reports and filings"), (c.ROLE_MANAGER, c.ROLE_STAFF)),
-    Section("billing.index", _l("Billing"), (c.ROLE_MANAGER,)),
+    Section("billing.index", _l("Rent bills"), (c.ROLE_MANAGER, c.ROLE_STAFF)),
+    Section("billing.my_invoices", _l("Our bills"), (c.ROLE_TENANT,)),
 )
 
 SETTINGS = (
