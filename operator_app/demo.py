@@ -58,6 +58,9 @@ def load_demo():
         load_demo_ledger(base, owner, companies, users, today_in(base.timezone))
         _load_demo_filings(base, owner, today_in(base.timezone))
         _load_demo_inspection_documents(owner, today_in(base.timezone))
+        from billing.demo import load_demo_billing
+
+        load_demo_billing(base, owner, companies, today_in(base.timezone))
     return base
 
 

@@ -12,9 +12,9 @@ from ..helpers import Factory
 
 # Every endpoint of the app, classified. A new route that is not listed here fails test_every_route_is_classified.
 PUBLIC = {"auth.home", "auth.login", "auth.signup", "auth.accept_invite", "auth.set_language",
-          "static", "bootstrap.static"}
+          "static", "bootstrap.static", "stripe_webhook.receive"}
 ACCOUNT = {"auth.logout", "auth.change_password", "operators.bases", "operators.base_create", "operators.filings",
-           "admin.calendar"}
+           "admin.calendar", "subscription.index", "subscription.subscribe", "subscription.portal"}
 BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invitation_revoke", "bases.audit_log",
                "tenants.company_list", "tenants.company_export", "tenants.company_create", "tenants.company_detail",
                "tenants.company_edit", "tenants.milestone_create", "tenants.milestone_delete",
@@ -42,7 +42,12 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "filings.annual_draft", "filings.annual_show", "filings.annual_save", "filings.annual_refresh",
                "filings.annual_sent", "filings.annual_docx", "filings.annual_annex", "filings.compliance",
                "filings.inspection_documents", "filings.inspection_document_remove",
-               "filings.inspection_document_file"}
+               "filings.inspection_document_file",
+                "billing.index", "billing.invoices_issue", "billing.invoice", "billing.invoice_print",
+                "billing.charges", "billing.charge_withdraw", "billing.supplementary_issue", "billing.settings",
+                "billing.my_invoices", "billing.payment_new", "billing.payment_detail", "billing.credit_note_new",
+                "billing.credit_note_detail", "billing.company_statement", "billing.arrears", "billing.export",
+                "billing.stripe_account", "billing.payment_link_create", "billing.pay_online"}
 # Pages a base shows to anyone under /p/<base_slug>/ (published rules, the application link).
 PUBLIC_BASE = {"tenants_public.public_rules", "tenants_public.public_apply", "tenants_public.public_apply_done",
                "tenants_public.public_checkin", "ledger_public.signin"}
@@ -80,7 +85,34 @@ def two_bases(factory):
            "person_id": factory.person(base_b, company_id)[0], "point_id": factory.point(base_b)}
     ids.update(ledger_ids(factory, base_b, company_id), month="2026-10", followup_id=graduate_followup(factory, base_b))
     ids.update(filing_ids(factory, base_b))
+    ids.update(billing_ids(factory, base_b, ids["lease_id"]))
     return base_a, base_b, ids
+
+
+def billing_ids(factory, base, lease_id):
+    """A supplementary bill of ``base`` (an extra charge billed at once) with a credit note and a payment, and a
+    charge still pending, named as the billing routes name their ids."""
+    from datetime import date
+
+    from billing import invoicing, payments
+    from operator_app.accounts.models import User
+    from tenants.models import Lease
+
+    with factory.app.test_request_context(), scoped_to(base.id):
+        owner = db.session.get(User, base.owner.id)
+        lease = db.session.get(Lease, lease_id)
+        invoicing.add_charge(lease, {"month": "2026-03", "kind": "utilities", "description": "3 月电费",
+                                     "amount_fen": 100_000}, by=owner)
+        bill = invoicing.issue_supplementary(lease, date(2026, 3, 5), by=owner)
+        pending = invoicing.add_charge(lease, {"month": "2026-04", "kind": "utilities", "description": "4 月电费",
+                                               "amount_fen": 100}, by=owner)
+        note = payments.issue_credit_note(bill, amount_fen=1_000, reason="停电一天减免", issued_on=date(2026, 3, 6),
+                                          by=owner)
+        payment = payments.record_payment(lease.company, {
+            "amount_fen": 5_000, "received_on": date(2026, 3, 7), "method": "bank_transfer", "reference": "B-1",
+            "notes": ""}, by=owner)
+        db.session.commit()
+        return {"invoice_id": bill.id, "charge_id": pending.id, "credit_note_id": note.id, "payment_id": payment.id}
 
 
 def graduate_followup(factory, base):
@@ -200,6 +232,12 @@ def _base_b_untouched(app, base_b, ids):
         assert db.session.get(Activity, ids["activity_id"]).deleted_at is None
         assert db.session.get(ActivityFile, ids["file_id"]).deleted_at is None
         assert db.session.get(ServicePerson, ids["member_id"]).name != "改名"
+        from billing.models import CreditNote, ExtraCharge, Payment, RentInvoice
+
+        assert db.session.scalar(select(func.count(RentInvoice.id)).where(RentInvoice.base_id == base_b.id)) == 1
+        assert db.session.scalar(select(func.count(Payment.id)).where(Payment.base_id == base_b.id)) == 1
+        assert db.session.scalar(select(func.count(CreditNote.id)).where(CreditNote.base_id == base_b.id)) == 1
+        assert db.session.get(ExtraCharge, ids["charge_id"]).deleted_at is None
 
 
 @pytest.mark.parametrize("role", ROLES + ("owner",))

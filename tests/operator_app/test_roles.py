@@ -3,7 +3,7 @@ import pytest
 
 from operator_app.accounts import constants as c
 
-from .test_isolation import BASE_SCOPED, filing_ids, graduate_followup, ledger_ids
+from .test_isolation import BASE_SCOPED, billing_ids, filing_ids, graduate_followup, ledger_ids
 
 M, S, T, N = c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT
 # The intended permissions (DESIGN.md "Roles"): settings and people are the manager's.
@@ -119,6 +119,27 @@ EXPECTED = {
     "filings.inspection_documents": EDITORS,
     "filings.inspection_document_file": EDITORS,
     "filings.inspection_document_remove": {M},
+    # Rent bills and money received are front-desk work; settings, credit notes and Stripe are the manager's;
+    # a tenant contact reads their own company's bills, payments and statement and may pay online.
+    "billing.index": EDITORS,
+    "billing.invoices_issue": EDITORS,
+    "billing.invoice": EDITORS,
+    "billing.invoice_print": EDITORS | {N},
+    "billing.charges": EDITORS,
+    "billing.charge_withdraw": EDITORS,
+    "billing.supplementary_issue": EDITORS,
+    "billing.settings": {M},
+    "billing.my_invoices": {N},
+    "billing.payment_new": EDITORS,
+    "billing.payment_detail": EDITORS | {N},
+    "billing.credit_note_new": {M},
+    "billing.credit_note_detail": EDITORS | {N},
+    "billing.company_statement": EDITORS | {N},
+    "billing.arrears": EDITORS,
+    "billing.export": EDITORS,
+    "billing.stripe_account": {M},
+    "billing.payment_link_create": EDITORS,
+    "billing.pay_online": EDITORS | {N},
 }
 
 
@@ -143,6 +164,7 @@ def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
     ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None), month="2026-10",
                followup_id=graduate_followup(factory, base))
     ids.update(filing_ids(factory, base))
+    ids.update(billing_ids(factory, base, ids["lease_id"]))
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).
