@@ -1,6 +1,7 @@
-"""The demo base's rent bills: invoicing on since two months ago, each month's bills issued on its 1st, most of
-them paid by bank transfer or WeChat, one overpaid (credit), one reduced by a credit note, two months unpaid by
-one company (arrears), and this month's electricity waiting for the next bill."""
+"""The demo base's rent bills: invoicing on since two months ago, each month's bills issued on its 1st, those
+due paid by bank transfer or WeChat, except this month's of the first company and every bill of a late payer
+(arrears of one, two and three months); one bill overpaid (credit), one reduced by a credit note, and this
+month's electricity waiting for the next bill."""
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -29,8 +30,9 @@ def load_demo_billing(base, owner, companies, today):
     late_payer = companies[3].id if len(companies) > 3 else None
     for company in companies:
         for invoice in _bills_of(company.id):
-            if invoice.period == this_month.strftime("%Y-%m") or invoice.company_id == late_payer:
-                continue  # this month's bills are still open; the late payer has not paid since
+            if invoice.company_id == late_payer or invoice.due_on > today or (
+                    company is companies[0] and invoice.period == this_month.strftime("%Y-%m")):
+                continue  # the late payer has not paid since; the first company has not paid this month yet
             received = min(invoice.due_on - timedelta(days=3 + invoice.number % 7), today)
             amount = invoice.total_fen
             if company is companies[1] and invoice.period == first_month.strftime("%Y-%m"):
