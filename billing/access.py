@@ -29,7 +29,9 @@ TRIAL, SUBSCRIBED, PAST_DUE, TRIAL_OVER, ENDED = "trial", "subscribed", "past_du
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FULL_STATUSES = ("active", "trialing")
 #: Stripe statuses in which the operator has stopped paying: its bases are read-only until it pays.
-READ_ONLY_STATUSES = ("unpaid", "canceled", "incomplete_expired", "paused")
+#: incomplete_expired is not one: the first payment never went through, so the operator never paid and the trial
+#: decides, as for an operator that has not tried to subscribe (trying must not be worse than not trying).
+READ_ONLY_STATUSES = ("unpaid", "canceled", "paused")
 TRIAL_BANNER_DAYS = 7  # the managers are reminded in the trial's last week
 
 
@@ -58,8 +60,8 @@ def access_for(operator_id, now):
 
     off: billing disabled (no Stripe key). full: trialing or active, or not subscribed yet within
     BILLING_TRIAL_DAYS of the operator's creation. grace: past_due for less than BILLING_GRACE_DAYS since
-    ``past_due_since``. read_only: past_due beyond the grace, unpaid, canceled, incomplete_expired, paused, or
-    the trial over without a subscription.
+    ``past_due_since``. read_only: past_due beyond the grace, unpaid, canceled, paused, or the trial over without
+    a subscription (none, incomplete or incomplete_expired: a first payment that did not go through).
     """
     config = current_app.config
     if not stripe_client.enabled():
@@ -76,7 +78,8 @@ def access_for(operator_id, now):
         return Access(READ_ONLY, status, PAST_DUE)
     if status in READ_ONLY_STATUSES:
         return Access(READ_ONLY, status, ENDED)
-    # Not subscribed yet (none), or the first payment still pending (incomplete): the trial decides.
+    # Not subscribed yet (none), the first payment still pending (incomplete) or never made
+    # (incomplete_expired): the trial decides.
     operator = db.session.get(Operator, operator_id)
     if operator is None:
         return Access(READ_ONLY, status, TRIAL_OVER)

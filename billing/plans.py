@@ -42,7 +42,10 @@ class Plan:
 
     @property
     def label(self):
-        return PLAN_LABELS.get(self.key, self.key)
+        """The plan's label; a plan configured without one is named by its key, in the reader's language."""
+        if self.key in PLAN_LABELS:
+            return PLAN_LABELS[self.key]
+        return _l("Plan %(key)s", key=self.key)
 
 
 def all_plans():

@@ -20,7 +20,7 @@ from operator_app.timeutil import utcnow
 from . import stripe_client
 from .access import access_for
 from .plans import INVOICE_STATUS_LABELS, STATUS_LABELS, offered_plans, plan_by_key
-from .subscription import (RUNNING_STATUSES, BillingError, ensure_customer, invoices_of, portal_url,
+from .subscription import (RETRY_STATUSES, RUNNING_STATUSES, BillingError, ensure_customer, invoices_of, portal_url,
                            start_checkout, subscribe_via_api, subscription_of, usage)
 from .webhooks import InvalidWebhook, parse_event, process, verify_signature
 
@@ -77,7 +77,8 @@ def _render(operator, form, error=None, status=200):
         status=status_code, status_label=STATUS_LABELS.get(status_code, status_code),
         invoice_status_labels=INVOICE_STATUS_LABELS, access=access_for(operator.id, utcnow()),
         invoices=invoices_of(operator.id) if row is not None else [], usage=usage(operator),
-        plans=offered_plans(), form=form, error=error, can_subscribe=status_code not in RUNNING_STATUSES,
+        plans=offered_plans(), form=form, error=error, can_subscribe=status_code not in RUNNING_STATUSES or status_code in RETRY_STATUSES,
+        retry=status_code in RETRY_STATUSES,
         checkout=current_app.config["STRIPE_CHECKOUT"],
         portal=enabled and current_app.config["STRIPE_CUSTOMER_PORTAL"] and bool(row and row.stripe_customer_id),
     ), status
@@ -121,8 +122,12 @@ def subscribe():
     except BillingError as error:
         db.session.rollback()
         return _render(operator, form, error=error.message, status=400)
-    except IntegrityError:  # a second click created the row at the same moment
+    except (IntegrityError, StaleDataError):
+        # A second click created or changed the row at the same moment (IntegrityError on PostgreSQL, the row's
+        # version counter on SQLite, which has no row locks). Whatever Stripe created meanwhile reaches the row
+        # through its webhooks, and the idempotency keys give a repeated click the same subscription.
         db.session.rollback()
+        log.info("Subscribe of operator %s collided with a concurrent change", operator.id)
         return _render(operator, form, error=_("Someone else changed this at the same moment. Reload the page "
                                                "and try again."), status=409)
     row = subscription_of(operator.id)

@@ -5,6 +5,7 @@ Services flush and never commit, except that the view commits the Stripe custome
 else is asked of Stripe, so that every webhook about that customer finds its operator.
 """
 import logging
+import time
 from datetime import datetime, timezone
 
 import stripe
@@ -31,6 +32,10 @@ ACTIVE_STATUSES = ("active", "trialing")
 ENDED_STATUSES = ("none", "canceled", "incomplete_expired")
 #: Subscribing again is refused in these (the operator has a subscription that is still running or owed).
 RUNNING_STATUSES = ("active", "trialing", "past_due", "unpaid", "incomplete", "paused")
+#: The first payment failed: the owner may try again (another payment method) on the billing page.
+RETRY_STATUSES = ("incomplete",)
+#: Idempotency keys of a subscribe request hold for this many seconds: two clicks within it are one request.
+IDEMPOTENCY_WINDOW = 3600
 AUDITED_FIELDS = ["stripe_customer_id", "stripe_subscription_id", "plan", "status", "current_period_end",
                   "cancel_at_period_end"]
 #: Invoices only move forward: draft → open → paid / void / uncollectible. Used to order two states of one
@@ -57,10 +62,16 @@ class BillingError(Exception):
 
 
 def from_timestamp(value):
-    """A Stripe time (seconds since the epoch) as an aware UTC datetime; None for a missing one."""
+    """A Stripe time (seconds since the epoch) as an aware UTC datetime; None for a missing one. Raises ValueError
+    for one that is not a whole number of seconds or is out of a datetime's range."""
     if value in (None, ""):
         return None
-    return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    if isinstance(value, (bool, float)):
+        raise ValueError(f"not a Stripe time: {value!r}")
+    try:
+        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    except (OverflowError, OSError):
+        raise ValueError(f"Stripe time out of range: {value!r}") from None
 
 
 def subscription_of(operator_id, *, lock=False):
@@ -109,6 +120,16 @@ def ensure_customer(operator, *, by):
     return row
 
 
+def subscribe_idempotency_key(row, plan, what, now=None):
+    """The Stripe idempotency key of subscribing ``row``'s operator to ``plan`` (``what``: checkout or
+    subscription) within the current IDEMPOTENCY_WINDOW: a double click gets back the same Checkout Session or
+    subscription. It names the subscription the row holds, so subscribing again after one ended is a new
+    request."""
+    window = int((time.time() if now is None else now) // IDEMPOTENCY_WINDOW)
+    return (f"operator-{row.operator_id}-{what}-{plan.key}-after-{row.stripe_subscription_id or 'none'}"
+            f"-{window}")[:255]
+
+
 def _payment_method_of(customer):
     settings = customer.get("invoice_settings") or {}
     return settings.get("default_payment_method") or customer.get("default_source")
@@ -119,25 +140,25 @@ def subscribe_via_api(row, plan, *, by, payment_method_id=None):
     method (``payment_method_id`` is attached and made the default first). Stores what Stripe answers at once;
     the webhooks that follow stay the source of truth.
 
+    An operator whose first payment failed (``incomplete``) retries instead: see ``retry_first_payment``.
+
     Raises BillingError when the operator already has a running subscription, has no payment method, the card
     is declined or Stripe refuses.
     """
+    if row.status in RETRY_STATUSES and row.stripe_subscription_id:
+        return retry_first_payment(row, plan, by=by, payment_method_id=payment_method_id)
     if row.status in RUNNING_STATUSES:
         raise BillingError(_("The operator already has a subscription. Change or cancel it in the customer "
                              "portal."))
     api = stripe_client.api()
     customer_id = row.stripe_customer_id
     try:
-        if payment_method_id:
-            api.PaymentMethod.attach(payment_method_id, customer=customer_id)
-            api.Customer.modify(customer_id, invoice_settings={"default_payment_method": payment_method_id})
-        customer = api.Customer.retrieve(customer_id).to_dict()
-        if not _payment_method_of(customer):
-            raise BillingError(_("The operator has no default payment method at Stripe yet. Add a card in Stripe "
-                                 "(or through the customer portal), then subscribe again."))
+        _set_default_payment_method(api, customer_id, payment_method_id)
         # Items by "plan": localstripe speaks only the Plans API, and Stripe accepts a price id there too.
         created = api.Subscription.create(customer=customer_id, items=[{"plan": plan.price_id}],
-                                          metadata={"operator_id": str(row.operator_id)}).to_dict()
+                                          metadata={"operator_id": str(row.operator_id)},
+                                          idempotency_key=subscribe_idempotency_key(row, plan, "subscription")
+                                          ).to_dict()
     except stripe.CardError:
         raise BillingError(_("The card was declined. Use another card and try again.")) from None
     except stripe.InvalidRequestError as error:
@@ -154,23 +175,108 @@ def subscribe_via_api(row, plan, *, by, payment_method_id=None):
     return row
 
 
+def _set_default_payment_method(api, customer_id, payment_method_id):
+    """Attach ``payment_method_id`` to the customer and make it the default of its invoices (when given); raise
+    BillingError when the customer then has no default payment method."""
+    if payment_method_id:
+        api.PaymentMethod.attach(payment_method_id, customer=customer_id)
+        api.Customer.modify(customer_id, invoice_settings={"default_payment_method": payment_method_id})
+    if not _payment_method_of(api.Customer.retrieve(customer_id).to_dict()):
+        raise BillingError(_("The operator has no default payment method at Stripe yet. Add a card in Stripe "
+                             "(or through the customer portal), then subscribe again."))
+
+
+def _latest_invoice_id(subscription):
+    invoice = subscription.get("latest_invoice")
+    if isinstance(invoice, dict):
+        invoice = invoice.get("id")
+    return invoice if isinstance(invoice, str) else None
+
+
+def retry_first_payment(row, plan, *, by, payment_method_id=None):
+    """Try the first payment of the operator's ``incomplete`` subscription again: ``payment_method_id`` (when
+    given) becomes the customer's default payment method, then the subscription's open first invoice is paid with
+    it (Stripe and localstripe both pay with the customer's default). For another plan than the incomplete
+    subscription's, that subscription is canceled (nothing was paid on it) and a new one created.
+
+    Raises BillingError when the card is declined again or Stripe refuses.
+    """
+    api = stripe_client.api()
+    try:
+        _set_default_payment_method(api, row.stripe_customer_id, payment_method_id)
+        current = api.Subscription.retrieve(row.stripe_subscription_id).to_dict()
+        if current.get("status") not in RETRY_STATUSES:
+            # Stripe moved on meanwhile (paid elsewhere, or expired): hold its state and let the owner see it.
+            apply_subscription(row, current, as_utc(row.state_at) or from_timestamp(current.get("created")))
+            db.session.flush()
+            if current.get("status") in ENDED_STATUSES:
+                return subscribe_via_api(row, plan, by=by)
+            return row
+        if plan_for_price(_price_id(current)) not in (None, plan):
+            api.Subscription.cancel(row.stripe_subscription_id)
+            row.status = "canceled"  # the audit entry of the new subscription shows the canceled one before it
+            db.session.flush()
+            return subscribe_via_api(row, plan, by=by)
+        invoice_id = _latest_invoice_id(current)
+        if invoice_id is None:
+            raise BillingError(_("Stripe refused the request: the payment method or the plan was not found."))
+        invoice = api.Invoice.pay(invoice_id).to_dict()
+        current = api.Subscription.retrieve(row.stripe_subscription_id).to_dict()
+    except stripe.CardError:
+        raise BillingError(_("The card was declined. Use another card and try again.")) from None
+    except stripe.InvalidRequestError as error:
+        log.warning("Stripe refused the payment retry of operator %s: %s", row.operator_id, error)
+        raise BillingError(_("Stripe refused the request: the payment method or the plan was not found.")) from None
+    except stripe.StripeError as error:
+        log.warning("Stripe payment retry of operator %s failed: %s", row.operator_id, error)
+        raise BillingError(_("Stripe could not be reached. Nothing was charged; try again in a moment.")) from None
+    if invoice.get("status") != "paid":  # localstripe answers a decline with the invoice still open
+        raise BillingError(_("The card was declined. Use another card and try again."))
+    before = audit.snapshot(row, AUDITED_FIELDS)
+    # The stamp does not move: Stripe's own later events stay newer than what was fetched here.
+    apply_subscription(row, current, as_utc(row.state_at) or from_timestamp(current.get("created")))
+    audit.record("subscription.subscribe", row, before, audit.snapshot(row, AUDITED_FIELDS), user=by,
+                 operator_id=row.operator_id)
+    db.session.flush()
+    return row
+
+
 def start_checkout(row, plan, *, success_url, cancel_url, by):
     """A Stripe Checkout page where the owner subscribes to ``plan``; returns its address. The subscription
-    is stored when the signed ``checkout.session.completed`` webhook arrives. Raises BillingError."""
+    is stored when the signed ``checkout.session.completed`` webhook arrives. After a failed first payment
+    (``incomplete``) it is instead the address of Stripe's page of the unpaid first invoice, where another payment
+    method can pay it. Raises BillingError."""
+    if row.status in RETRY_STATUSES and row.stripe_subscription_id:
+        return _hosted_first_invoice(row)
     if row.status in RUNNING_STATUSES:
         raise BillingError(_("The operator already has a subscription. Change or cancel it in the customer "
                              "portal."))
     try:
+        # The idempotency key makes a double click within the hour give back the same Checkout Session.
         session = stripe_client.api().checkout.Session.create(
             mode="subscription", customer=row.stripe_customer_id, client_reference_id=str(row.operator_id),
             line_items=[{"price": plan.price_id, "quantity": 1}], success_url=success_url, cancel_url=cancel_url,
-            subscription_data={"metadata": {"operator_id": str(row.operator_id)}})
+            subscription_data={"metadata": {"operator_id": str(row.operator_id)}},
+            idempotency_key=subscribe_idempotency_key(row, plan, "checkout"))
     except stripe.StripeError as error:
         log.warning("Stripe Checkout for operator %s not started: %s", row.operator_id, error)
         raise BillingError(_("Stripe could not be reached. Nothing was charged; try again in a moment.")) from None
     audit.record("subscription.checkout", row, None, {"plan": plan.key}, user=by, operator_id=row.operator_id)
     db.session.flush()
     return session.url
+
+
+def _hosted_first_invoice(row):
+    try:
+        api = stripe_client.api()
+        invoice_id = _latest_invoice_id(api.Subscription.retrieve(row.stripe_subscription_id).to_dict())
+        url = api.Invoice.retrieve(invoice_id).to_dict().get("hosted_invoice_url") if invoice_id else None
+    except stripe.StripeError as error:
+        log.warning("First invoice of operator %s not found at Stripe: %s", row.operator_id, error)
+        url = None
+    if not (isinstance(url, str) and url.startswith("https://")):
+        raise BillingError(_("Stripe could not be reached. Nothing was charged; try again in a moment."))
+    return url
 
 
 def portal_url(row, *, return_url):
@@ -236,8 +342,9 @@ def invoice_subscription_id(invoice):
     """The subscription an invoice bills: ``subscription`` in older API versions, ``parent`` in newer ones."""
     value = invoice.get("subscription")
     if not value:
-        parent = invoice.get("parent") or {}
-        value = (parent.get("subscription_details") or {}).get("subscription")
+        parent = invoice.get("parent")
+        details = parent.get("subscription_details") if isinstance(parent, dict) else None
+        value = details.get("subscription") if isinstance(details, dict) else None
     if isinstance(value, dict):
         value = value.get("id")
     return value if isinstance(value, str) else None
@@ -257,8 +364,11 @@ def record_invoice(row, invoice, state_at):
     if stored is None:
         stored = OperatorInvoice(operator_id=row.operator_id, stripe_invoice_id=invoice["id"])
         db.session.add(stored)
-    lines = (invoice.get("lines") or {}).get("data") or []
-    period = (lines[0].get("period") if lines else None) or {}
+    lines = invoice.get("lines")
+    lines = lines.get("data") if isinstance(lines, dict) else None
+    first = lines[0] if isinstance(lines, list) and lines else None
+    period = first.get("period") if isinstance(first, dict) else None
+    period = period if isinstance(period, dict) else {}
     stored.number = str(invoice.get("number") or "")[:64]
     stored.status = status[:24]
     stored.amount_due = int(invoice.get("amount_due") or 0)

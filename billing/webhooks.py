@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 
 from sqlalchemy.exc import IntegrityError
@@ -34,7 +35,18 @@ INVOICE_EVENTS = ("invoice.created", "invoice.finalized", "invoice.paid", "invoi
                   "invoice.payment_failed")
 #: Invoice events after which the subscription's status may have changed.
 MONEY_EVENTS = ("invoice.paid", "invoice.payment_succeeded", "invoice.payment_failed")
+MALFORMED = "malformed"
 MAX_SIGNATURE_HEADER = 2000
+#: Seconds a signed timestamp may be away from our clock when the setting is missing or not positive: a tolerance
+#: of 0 would otherwise switch the replay check off (a signed body could be replayed for ever).
+DEFAULT_TOLERANCE = 300
+#: The latest ``created`` second an event may carry (9999-12-31T23:59:59Z; a datetime cannot hold later ones).
+MAX_EVENT_TIME = 253_402_300_799
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+V1_SIGNATURE = re.compile(r"[0-9a-f]{64}")
+#: What an effect raises on a signed payload whose values have the wrong type or range (Stripe will send the same
+#: body again, so retrying cannot help): the event is stored as MALFORMED, its effect rolled back.
+MALFORMED_ERRORS = (ValueError, TypeError, AttributeError, OverflowError, KeyError)
 
 
 class InvalidWebhook(ValueError):
@@ -44,7 +56,8 @@ class InvalidWebhook(ValueError):
 def verify_signature(body, header, secret, tolerance, now=None):
     """Check Stripe's ``Stripe-Signature`` header (``t=<seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">``)
     against the raw ``body`` bytes. Raises InvalidWebhook for a missing secret or header, a signature that does
-    not match, or a timestamp further than ``tolerance`` seconds from ``now``."""
+    not match, or a timestamp further than ``tolerance`` seconds from ``now``. A ``tolerance`` below one second
+    (0 or negative, a misconfiguration) means DEFAULT_TOLERANCE, never "no replay check"."""
     if not secret:
         raise InvalidWebhook("no webhook secret is configured")
     if not header or len(header) > MAX_SIGNATURE_HEADER:
@@ -52,18 +65,23 @@ def verify_signature(body, header, secret, tolerance, now=None):
     timestamp, signatures = None, []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        # ASCII digits and lowercase hex only: str.isdigit() takes "²", and compare_digest refuses non-ASCII str.
+        if key == "t" and TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif key == "v1":
-            signatures.append(value)
+        elif key == "v1" and V1_SIGNATURE.fullmatch(value):
+            signatures.append(value.encode("ascii"))
     if timestamp is None or not signatures:
         raise InvalidWebhook("malformed signature header")
     expected = hmac.new(secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + body,
-                        hashlib.sha256).hexdigest()
+                        hashlib.sha256).hexdigest().encode("ascii")
     if not any(hmac.compare_digest(expected, signature) for signature in signatures):
         raise InvalidWebhook("signature does not match")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 1:
+        log.warning("STRIPE_WEBHOOK_TOLERANCE %r is not a positive number of seconds: %s used", tolerance,
+                    DEFAULT_TOLERANCE)
+        tolerance = DEFAULT_TOLERANCE
     now = time.time() if now is None else now
-    if tolerance and abs(now - timestamp) > tolerance:
+    if abs(now - timestamp) > tolerance:
         raise InvalidWebhook("timestamp outside the tolerance")
 
 
@@ -78,7 +96,7 @@ def parse_event(body):
     event_id, kind, created = event.get("id"), event.get("type"), event.get("created")
     data = event.get("data")
     if not (isinstance(event_id, str) and 0 < len(event_id) <= 255 and isinstance(kind, str) and len(kind) <= 100
-            and isinstance(created, int) and not isinstance(created, bool) and created > 0
+            and isinstance(created, int) and not isinstance(created, bool) and 0 < created <= MAX_EVENT_TIME
             and isinstance(data, dict) and isinstance(data.get("object"), dict)):
         raise InvalidWebhook("not an event")
     account = event.get("account")
@@ -115,10 +133,28 @@ def process(event):
         if db.session.get(StripeEvent, event["id"]) is not None:
             return DUPLICATE
         raise
+    except MALFORMED_ERRORS:
+        db.session.rollback()
+        log.exception("Stripe event %s (%s) has values of the wrong type or range: recorded as malformed, nothing "
+                      "changed", event["id"], event["type"])
+        return _record_malformed(event)
     except Exception:
         db.session.rollback()
         raise
     return outcome
+
+
+def _record_malformed(event):
+    """Store ``event`` with the outcome MALFORMED and nothing else (its effect was rolled back): Stripe would send
+    the same signed body again for days and it would fail the same way, so it is answered 200 and kept once."""
+    db.session.add(StripeEvent(id=event["id"], type=event["type"], account=event.get("account"),
+                               created_at=from_timestamp(event["created"]), outcome=MALFORMED))
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent delivery of the same event stored it first
+        db.session.rollback()
+        return DUPLICATE
+    return MALFORMED
 
 
 def _connected_event(event):

@@ -11,6 +11,7 @@ from ..accounts import services
 from ..accounts.forms import (AcceptExistingUserForm, AcceptNewUserForm, ChangePasswordForm, LoginForm,
                               SignupForm)
 from ..extensions import db
+from ..scoping import refuse_writes_when_read_only
 from ..mail import mail_enabled
 from ..security import login_succeeded, register_login_attempt, register_signup, verify_password
 
@@ -150,6 +151,11 @@ def accept_invite(token):
     if invitation is None:
         return render_template("auth/invite_invalid.html"), 404
     base = invitation.base
+    # Joining creates a user and a membership: refused (the read-only page) while the operator's bases are
+    # read-only for non-payment. Reading the invitation stays open.
+    refused = refuse_writes_when_read_only(base.operator_id)
+    if refused is not None:
+        return refused
     if current_user.is_authenticated:
         user = current_user._get_current_object()
         if not services.invitation_is_for(invitation, user):

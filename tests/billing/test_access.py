@@ -67,9 +67,12 @@ def test_access_modes_at_a_clock_the_test_sets(app, factory, stripe_billing):
     app.config["BILLING_GRACE_DAYS"] = 3  # a setting (the fixture restores it)
     assert _access(app, base.operator_id, since + timedelta(days=4)).mode == READ_ONLY
 
-    for status in ("unpaid", "canceled", "incomplete_expired", "paused"):
+    for status in ("unpaid", "canceled", "paused"):
         _set(app, base.operator_id, status=status)
         assert _access(app, base.operator_id, created + timedelta(days=1)).mode == READ_ONLY, status
+    _set(app, base.operator_id, status="incomplete_expired")  # the first payment never made: the trial's
+    assert _access(app, base.operator_id, created + timedelta(days=1)).mode == FULL
+    assert _access(app, base.operator_id, created + timedelta(days=31)).reason == "trial_over"
 
 
 @pytest.fixture
