@@ -45,14 +45,20 @@ def _in_range(column, start, end):
 
 
 def _bill_rows(start, end):
+    """Each bill with the credit notes issued on it, and what credit notes and payments settled of it (a credit
+    note becomes the company's credit: what it settles may be another bill, so the two differ)."""
     allocated = allocated_subquery()
+    issued_notes = (select(CreditNote.invoice_id, func.sum(CreditNote.amount_fen).label("amount_fen"))
+                    .group_by(CreditNote.invoice_id).subquery())
     return db.session.execute(
         select(RentInvoice.number, TenantCompany.name, TenantCompany.uscc, RentInvoice.period,
                RentInvoice.issued_on, RentInvoice.due_on, RentInvoice.total_fen,
+               func.coalesce(issued_notes.c.amount_fen, 0),
                func.coalesce(allocated.c.by_credit_notes, 0), func.coalesce(allocated.c.by_payments, 0),
                func.coalesce(allocated.c.allocated, 0))
         .join(TenantCompany, TenantCompany.id == RentInvoice.company_id)
         .outerjoin(allocated, allocated.c.invoice_id == RentInvoice.id)
+        .outerjoin(issued_notes, issued_notes.c.invoice_id == RentInvoice.id)
         .where(*_in_range(RentInvoice.issued_on, start, end))
         .order_by(RentInvoice.number)).all()
 
@@ -110,21 +116,22 @@ def accounts_xlsx(base, *, start=None, end=None, today):
 
     bills = workbook.add_worksheet(_("Bill list"))
     bills.write_row(0, 0, [_("Number"), _("Company"), _("Unified social credit code"), _("Bill period"), _("Issued"),
-                           _("Due"), _("Total"), _("Credited"), _("Amount paid"), _("Outstanding")], bold)
+                           _("Due"), _("Total"), _("Credit notes issued on this bill"), _("Settled by credit notes"),
+                           _("Amount paid"), _("Outstanding")], bold)
     for index, row in enumerate(_bill_rows(start, end), start=1):
-        number, name, uscc, period, issued_on, due_on, total, credited, paid, allocated = row
+        number, name, uscc, period, issued_on, due_on, total, noted, by_credit, paid, allocated = row
         bills.write_string(index, 0, display_number(number, prefix))
         bills.write_string(index, 1, name)
         _text(bills, index, 2, uscc)
         _text(bills, index, 3, period)
         bills.write_datetime(index, 4, _day(issued_on), day)
         bills.write_datetime(index, 5, _day(due_on), day)
-        for column, fen in ((6, total), (7, credited), (8, paid), (9, total - allocated)):
+        for column, fen in ((6, total), (7, noted), (8, by_credit), (9, paid), (10, total - allocated)):
             bills.write_number(index, column, _yuan(fen), money)
     bills.set_column(0, 0, 12)
     bills.set_column(1, 1, 30)
     bills.set_column(2, 2, 22)
-    bills.set_column(3, 9, 12)
+    bills.set_column(3, 10, 12)
     bills.freeze_panes(1, 2)
 
     payments = workbook.add_worksheet(_("Payments"))
@@ -176,9 +183,11 @@ def accounts_xlsx(base, *, start=None, end=None, today):
         (_("To"), end.isoformat() if end else _("the last record")),
         (_("Exported on"), today.isoformat()),
         (_("Range"), _("Bills by date of issue, payments by date received, credit notes by date of issue.")),
-        (_("Figures"), _("Credited, paid, outstanding and unallocated credit are as on the day of the export: "
-                         "credited and paid are what credit notes and payments settled of each bill, so total = "
-                         "credited + paid + outstanding.")),
+        (_("Figures"), _("Settled by credit notes, paid, outstanding and unallocated credit are as on the day of "
+                         "the export: they are what credit notes (the company's credit from them) and payments "
+                         "settled of each bill, so total = settled by credit notes + paid + outstanding. Credit "
+                         "notes issued on this bill is the sum of the credit notes issued against the bill, "
+                         "whichever bills their credit settled.")),
     ]
     for index, (label, value) in enumerate(lines):
         about.write_string(index, 0, label, bold)

@@ -29,6 +29,11 @@ def valid_month(form, field):
     field.data = month_key(month_on)
 
 
+def first_month_locked_message(floor):
+    return _l("Bills have been issued from %(month)s: the first month billed cannot be earlier, or every month "
+              "before it would be billed at the next run.", month=month_key(floor))
+
+
 def choice_values(field):
     """The values a select offers (its choices are tuples or WTForms SelectChoice)."""
     return {str(choice.value if hasattr(choice, "value") else choice[0]) for choice in field.choices}
@@ -66,13 +71,17 @@ class BillingSettingsForm(AppForm):
                                   description=_l("E.g. write the bill's number in the transfer's remark."))
     lock_version = HiddenField()
 
-    def __init__(self, *args, locked_prefix=None, **kwargs):
+    def __init__(self, *args, locked_prefix=None, first_month_floor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.locked_prefix = locked_prefix  # the prefix of the bills already issued (None: none issued)
+        self.first_month_floor = first_month_floor  # the earliest first month allowed (None: no bill issued)
 
     def validate_first_month(self, field):
         if self.invoicing_enabled.data and not field.data:
             raise ValidationError(_l("Enter the first month to bill before turning billing on."))
+        month_on = parse_month(field.data) if field.data else None
+        if self.first_month_floor is not None and month_on is not None and month_on < self.first_month_floor:
+            raise ValidationError(first_month_locked_message(self.first_month_floor))
 
     def validate_number_prefix(self, field):
         text = (field.data or "").strip()

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from operator_app.accounts import constants as ac
 from operator_app.db import MAX_ID, get_or_404
 from operator_app.extensions import db
+from operator_app.forms import filter_args
 from operator_app.panels import register_panel
 from operator_app.scoping import roles_required
 from operator_app.timeutil import month_key, today_in
@@ -21,7 +22,7 @@ from tenants.models import Lease, TenantCompany
 
 from . import constants as c
 from . import invoicing, numbering, settlement
-from .invoice_forms import BillingSettingsForm, ChargeForm, InvoiceFilterForm
+from .invoice_forms import BillingSettingsForm, ChargeForm, InvoiceFilterForm, first_month_locked_message
 from .models import Allocation, CreditNote, ExtraCharge, RentInvoice
 from .views import bp
 
@@ -74,7 +75,7 @@ def index():
     return render_template("billing/invoices.html", bills=bills, filters=filters, today=today,
                            count=count, total_fen=total_fen, owed_fen=owed_fen, settings=settings,
                            due=invoicing.due_bills(today), has_leases=has_leases,
-                           args={key: value for key, value in request.args.items() if key != "page"})
+                           args=filter_args(filters, request.args))
 
 
 @bp.route("/issue", methods=["POST"])
@@ -214,7 +215,8 @@ def settings():
     A save over someone else's newer one is refused (409) with the entries kept. Raises Forbidden."""
     current = invoicing.settings_of()
     locked_prefix = current.number_prefix if invoicing.has_bills() else None
-    form = BillingSettingsForm(obj=current, locked_prefix=locked_prefix)
+    form = BillingSettingsForm(obj=current, locked_prefix=locked_prefix,
+                               first_month_floor=invoicing.first_month_floor(current))
     if request.method == "GET":
         form.first_month.data = month_key(current.first_month) if current.first_month else ""
         form.lock_version.data = str(current.lock_version) if current.id else ""
@@ -232,6 +234,10 @@ def settings():
             form.lock_version.data = str(saved.lock_version) if saved.id else ""
             flash(_("Someone else saved these settings meanwhile; check them and save again."), "warning")
             return _settings_page(form, saved, 409)
+        except invoicing.FirstMonthLocked as locked:  # bills issued meanwhile
+            db.session.rollback()
+            form.first_month.errors.append(first_month_locked_message(locked.floor))
+            return _settings_page(form, invoicing.settings_of(), 422)
         flash(_("The billing settings have been saved."), "success")
         return redirect(url_for("billing.settings"))
     return _settings_page(form, current, 422)

@@ -33,6 +33,7 @@ from operator_app import audit
 from operator_app.extensions import db
 from operator_app.timeutil import add_months, month_end, month_key, month_of, parse_month, utcnow
 from tenants.models import Lease, TenantCompany
+from tenants.rent_services import register_lease_removal_check
 
 from . import constants as c
 from . import numbering, proration, settlement
@@ -50,6 +51,14 @@ class ChargesChanged(Exception):
 
 class SettingsConflict(Exception):
     """The settings were saved by someone else since the page was loaded."""
+
+
+class FirstMonthLocked(Exception):
+    """The first month billed would move before the bills already issued (``floor``: the earliest it may be)."""
+
+    def __init__(self, floor):
+        super().__init__(month_key(floor))
+        self.floor = floor
 
 
 # --- Settings ---------------------------------------------------------------------------------------------
@@ -73,14 +82,35 @@ def has_bills():
     return db.session.scalar(select(exists().where(RentInvoice.id.is_not(None)))) or False
 
 
+def first_month_floor(settings=None):
+    """The earliest the first month billed may be set to, or None when no rent bill is issued yet.
+
+    Once bills exist, moving the first month earlier would bill every lease for every month in between at the
+    next run. The floor is the earliest month billed, or the first month saved when that is earlier still (it
+    was in force when the bills were issued: keeping it changes nothing)."""
+    earliest = db.session.scalar(select(func.min(RentInvoice.period)).where(RentInvoice.kind == KIND_RENT))
+    if earliest is None:
+        return None
+    floor = parse_month(earliest)
+    settings = settings if settings is not None else settings_of()
+    if settings.first_month is not None and month_of(settings.first_month) < floor:
+        floor = month_of(settings.first_month)
+    return floor
+
+
 def save_settings(values, *, expected_version, by):
     """Save the settings from ``values``; raises SettingsConflict when ``expected_version`` (the lock version
-    the page was loaded at, None for never saved) is no longer the stored one. A concurrent save that gets
-    past this check fails at the flush instead (StaleDataError, or IntegrityError for two first saves)."""
+    the page was loaded at, None for never saved) is no longer the stored one, and FirstMonthLocked when the
+    first month billed would move before ``first_month_floor``. A concurrent save that gets past the version
+    check fails at the flush instead (StaleDataError, or IntegrityError for two first saves)."""
     settings = db.session.scalar(select(BillingSettings))
     stored_version = settings.lock_version if settings is not None else None
     if expected_version != stored_version:
         raise SettingsConflict()
+    first_month = values.get("first_month")
+    floor = first_month_floor(settings or default_settings()) if first_month is not None else None
+    if floor is not None and month_of(first_month) < floor:
+        raise FirstMonthLocked(floor)
     if settings is None:  # the first save: the row is made with the values (version 1)
         settings = default_settings()
         for field in SETTINGS_FIELDS:
@@ -416,3 +446,15 @@ def totals(**filters):
 def company_invoices(company_id):
     """[(bill, outstanding fen)] of a company, newest first."""
     return db.session.execute(invoice_statement(company_id=company_id)).all()
+
+
+# --- Leases with bills ------------------------------------------------------------------------------------
+
+@register_lease_removal_check
+def _refuse_removing_a_billed_lease(lease):
+    """A lease with bills stays: removed and entered again, its months would be billed a second time. A wrong
+    bill is corrected by a credit note, a wrong lease by editing it (the bill page shows the difference)."""
+    if db.session.scalar(select(exists().where(RentInvoice.lease_id == lease.id))):
+        return _("Bills have been issued for this lease, so it cannot be removed; if a bill is wrong, have the "
+                 "base manager issue a credit note against it, or correct the lease.")
+    return None

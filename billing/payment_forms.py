@@ -25,9 +25,19 @@ def _strip(value):
 
 
 def _int_or_none(value):
-    if value in (None, "", "None"):
+    """A posted id: only an empty choice is "none"; any other text that is not a number (the literal "None"
+    included) is unreadable (ValueError: the field's error, with what was typed kept)."""
+    if value is None or value == "":
         return None
     return int(value)
+
+
+def chosen(message):
+    """A select coerced by ``_int_or_none`` must have a value: its empty choice is refused with ``message``."""
+    def check(form, field):
+        if field.data is None:
+            raise StopValidation(message)
+    return check
 
 
 def positive_yuan(form, field):
@@ -56,7 +66,7 @@ class PaymentForm(AppForm):
     offered to its company, so the bill to settle first must be the chosen company's."""
 
     company_id = SelectField(_l("Company"), coerce=_int_or_none,
-                             validators=[InputRequired(message=_l("Choose the company that paid."))])
+                             validators=[chosen(_l("Choose the company that paid."))])
     amount_yuan = amount_field(_l("Amount received (yuan)"))
     received_on = date_field(_l("Date received"))
     method = SelectField(_l("Payment method"), choices=choices({key: METHODS[key] for key in MANUAL_METHODS}),

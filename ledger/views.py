@@ -12,6 +12,7 @@ from operator_app.accounts import constants as ac
 from operator_app.accounts import services as account_services
 from operator_app.db import get_or_404
 from operator_app.extensions import db
+from operator_app.forms import filter_args
 from operator_app.scoping import STAFF_ROLES, base_blueprint, public_base_blueprint, roles_required
 from operator_app.storage import StoredFile, UploadError, send_stored
 from operator_app.timeutil import from_local, to_local, today_in, utcnow
@@ -106,7 +107,7 @@ def index():
     entries = listing.ledger_page(filters, page)
     return render_template("ledger/index.html", form=form, entries=entries, today=_today(),
                            counts=services.team_counts(_today()),
-                           args={k: v for k, v in request.args.items() if k != "page"})
+                           args=filter_args(form, request.args))
 
 
 @bp.route("/export.xlsx")

@@ -96,3 +96,10 @@ class FiniteDecimalField(DecimalField):
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(_l("Enter a number."))
+
+
+def filter_args(form, args):
+    """The query string's values of ``form``'s own fields (a list's filters), for the list's other pages and
+    its export: only the keys the form knows, so a stray key (``endpoint``, ``_external``, …) never reaches
+    ``url_for`` as one of its own arguments."""
+    return {field.name: args[field.name] for field in form if field.name in args}

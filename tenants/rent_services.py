@@ -101,8 +101,36 @@ def update_lease(lease, values, *, by):
     audit.update(lease, values, LEASE_FIELDS, action="lease.update", user=by)
 
 
+class LeaseInUse(Exception):
+    """The lease cannot be removed: the message (translated) says why and what to do instead."""
+
+
+_removal_checks = []
+
+
+def register_lease_removal_check(check):
+    """Register ``check(lease)`` -> a message (why the lease cannot be removed) or None. Packages that keep
+    records of a lease (billing's bills) register one at import, so tenants never imports them."""
+    if check not in _removal_checks:
+        _removal_checks.append(check)
+    return check
+
+
+def lease_removal_refusal(lease):
+    """The first registered check's message refusing to remove ``lease``, or None when it may be removed."""
+    for check in _removal_checks:
+        message = check(lease)
+        if message:
+            return message
+    return None
+
+
 def remove_lease(lease, *, by):
-    """Soft-delete a lease entered by mistake (an ended lease simply ends: it stays as evidence)."""
+    """Soft-delete a lease entered by mistake (an ended lease simply ends: it stays as evidence). Raises
+    LeaseInUse when a registered check refuses it (a billed lease: its months would be billed again)."""
+    refusal = lease_removal_refusal(lease)
+    if refusal:
+        raise LeaseInUse(refusal)
     lease.deleted_at = utcnow()
     db.session.flush()
     audit.record("lease.delete", lease, before=audit.snapshot(lease, LEASE_FIELDS), user=by)

@@ -203,9 +203,15 @@ def lease_edit(company_id, lease_id):
 @bp.route("/<int:company_id>/leases/<int:lease_id>/delete", methods=["POST"])
 @roles_required(*EDITORS)
 def lease_delete(company_id, lease_id):
-    """Remove a lease entered by mistake (kept in the records). Raises NotFound."""
+    """Remove a lease entered by mistake (kept in the records); refused, with the reason, when a registered
+    check says the lease is in use (billed). Raises NotFound."""
     company = _company_or_404(company_id)
-    rent_services.remove_lease(get_or_404(Lease, lease_id, company_id=company.id), by=g.user)
+    try:
+        rent_services.remove_lease(get_or_404(Lease, lease_id, company_id=company.id), by=g.user)
+    except rent_services.LeaseInUse as refusal:
+        db.session.rollback()
+        flash(str(refusal), "warning")
+        return redirect(url_for("tenants.company_detail", company_id=company.id, _anchor="leases"))
     db.session.commit()
     flash(_("The lease has been removed."), "success")
     return redirect(url_for("tenants.company_detail", company_id=company.id, _anchor="leases"))

@@ -10,6 +10,7 @@ from operator_app.accounts import constants as ac
 from operator_app.accounts import services as account_services
 from operator_app.db import get_or_404
 from operator_app.extensions import db
+from operator_app.forms import filter_args
 from operator_app.panels import panels_for, register_panel
 from operator_app.scoping import ALL_BASE_ROLES, STAFF_ROLES, base_blueprint, public_base_blueprint, roles_required
 from operator_app.security import register_signup
@@ -49,7 +50,7 @@ def company_list():
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     companies = db.paginate(company_statement(filters), page=page, per_page=PER_PAGE, error_out=False)
     return render_template("tenants/list.html", companies=companies, filters=filters,
-                           args={k: v for k, v in request.args.items() if k != "page"})
+                           args=filter_args(filters, request.args))
 
 
 @bp.route("/export.xlsx")

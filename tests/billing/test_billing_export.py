@@ -51,12 +51,16 @@ def test_the_workbook_has_bills_payments_and_credit_notes_as_the_accountant_read
     first = rows[0]
     assert first[1] == "甲科技有限公司" and first[2] and first[3] == "2026-03"
     assert first[4].date() == date(2026, 3, 1) and first[5].date() == date(2026, 3, 16)
-    # March: 1,000 paid. April: 1,000 − 200 credited − 500 paid = 300 owed.
-    assert first[6:] == [1000.0, 0.0, 1000.0, 0.0]
-    assert rows[1][6:] == [1000.0, 200.0, 500.0, 300.0]
+    assert [cell.value for cell in bills[1]][6:] == [zh(app, "Total"), zh(app, "Credit notes issued on this bill"),
+                                                      zh(app, "Settled by credit notes"), zh(app, "Amount paid"),
+                                                      zh(app, "Outstanding")]
+    # Total, credit notes issued on it, settled by credit notes, paid, outstanding.
+    # March: 1,000 paid. April: a 200 credit note on it settles it; 1,000 − 200 − 500 paid = 300 owed.
+    assert first[6:] == [1000.0, 0.0, 0.0, 1000.0, 0.0]
+    assert rows[1][6:] == [1000.0, 200.0, 200.0, 500.0, 300.0]
     # The team named like a formula: text, no credit code; 123.45 billed, 200 paid → settled, 76.55 credit.
-    assert rows[2][1] == FORMULA and rows[2][2] is None and rows[2][6:] == [123.45, 0.0, 123.45, 0.0]
-    assert rows[3][1] == "乙科技有限公司" and rows[3][9] == 50.0
+    assert rows[2][1] == FORMULA and rows[2][2] is None and rows[2][6:] == [123.45, 0.0, 0.0, 123.45, 0.0]
+    assert rows[3][1] == "乙科技有限公司" and rows[3][10] == 50.0
     assert bills["B4"].data_type == "s" and bills["G3"].data_type == "n"
     assert bills["G3"].number_format == "#,##0.00"
     pay_rows = _rows(payments_sheet)
