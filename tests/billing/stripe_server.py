@@ -177,3 +177,20 @@ def deliver(client, evt, *, secret=WEBHOOK_SECRET, timestamp=None, body=None, he
         headers["Stripe-Signature"] = header
     return client.post(WEBHOOK_URL, data=body.encode("utf-8") if isinstance(body, str) else body,
                        headers=headers)
+
+
+def set_subscription(app, operator_id, **values):
+    """The operator's subscription row as Stripe would have left it."""
+    from sqlalchemy import select
+
+    from billing.models import Subscription
+    from operator_app.extensions import db
+
+    with app.app_context():
+        row = db.session.scalar(select(Subscription).where(Subscription.operator_id == operator_id))
+        if row is None:
+            row = Subscription(operator_id=operator_id, stripe_customer_id=f"cus_test_{operator_id}")
+            db.session.add(row)
+        for key, value in values.items():
+            setattr(row, key, value)
+        db.session.commit()

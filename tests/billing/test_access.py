@@ -6,26 +6,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from billing.access import FULL, GRACE, OFF, READ_ONLY, access_for
-from billing.models import Subscription
 from operator_app.accounts.models import Base, Operator
 from operator_app.db import unscoped
 from operator_app.extensions import db
 from operator_app.timeutil import as_utc, utcnow
 from tenants.models import Milestone, TenantCompany
 
+from .stripe_server import set_subscription
 from .stripe_server import localstripe, stripe_billing  # noqa: F401
-
-
-def _set(app, operator_id, **values):
-    """The operator's subscription row as Stripe would have left it."""
-    with app.app_context():
-        row = db.session.scalar(select(Subscription).where(Subscription.operator_id == operator_id))
-        if row is None:
-            row = Subscription(operator_id=operator_id, stripe_customer_id=f"cus_test_{operator_id}")
-            db.session.add(row)
-        for key, value in values.items():
-            setattr(row, key, value)
-        db.session.commit()
 
 
 def _created_at(app, operator_id):
@@ -40,7 +28,7 @@ def _access(app, operator_id, now):
 
 def test_without_a_stripe_key_billing_is_off_whatever_the_rows_say(app, factory):
     base = factory.base()
-    _set(app, base.operator_id, status="canceled")
+    set_subscription(app, base.operator_id, status="canceled")
     assert _access(app, base.operator_id, utcnow() + timedelta(days=400)).mode == OFF
 
 
@@ -51,16 +39,16 @@ def test_access_modes_at_a_clock_the_test_sets(app, factory, stripe_billing):
     trial = _access(app, base.operator_id, created + timedelta(days=1))
     assert (trial.mode, trial.reason, trial.days_left) == (FULL, "trial", 29)
     assert _access(app, base.operator_id, created + timedelta(days=30)).mode == READ_ONLY  # trial over
-    _set(app, base.operator_id, status="incomplete")  # first payment pending: still the trial's
+    set_subscription(app, base.operator_id, status="incomplete")  # first payment pending: still the trial's
     assert _access(app, base.operator_id, created + timedelta(days=2)).mode == FULL
     assert _access(app, base.operator_id, created + timedelta(days=31)).reason == "trial_over"
 
     for status in ("active", "trialing"):
-        _set(app, base.operator_id, status=status)
+        set_subscription(app, base.operator_id, status=status)
         assert _access(app, base.operator_id, created + timedelta(days=400)).mode == FULL
 
     since = created + timedelta(days=100)
-    _set(app, base.operator_id, status="past_due", past_due_since=since)
+    set_subscription(app, base.operator_id, status="past_due", past_due_since=since)
     grace = _access(app, base.operator_id, since + timedelta(days=13, hours=1))
     assert (grace.mode, grace.days_left, as_utc(grace.until)) == (GRACE, 1, since + timedelta(days=14))
     assert _access(app, base.operator_id, since + timedelta(days=14)).mode == READ_ONLY
@@ -68,9 +56,9 @@ def test_access_modes_at_a_clock_the_test_sets(app, factory, stripe_billing):
     assert _access(app, base.operator_id, since + timedelta(days=4)).mode == READ_ONLY
 
     for status in ("unpaid", "canceled", "paused"):
-        _set(app, base.operator_id, status=status)
+        set_subscription(app, base.operator_id, status=status)
         assert _access(app, base.operator_id, created + timedelta(days=1)).mode == READ_ONLY, status
-    _set(app, base.operator_id, status="incomplete_expired")  # the first payment never made: the trial's
+    set_subscription(app, base.operator_id, status="incomplete_expired")  # the first payment never made: the trial's
     assert _access(app, base.operator_id, created + timedelta(days=1)).mode == FULL
     assert _access(app, base.operator_id, created + timedelta(days=31)).reason == "trial_over"
 
@@ -80,7 +68,7 @@ def read_only_base(app, factory, stripe_billing):
     """A base whose operator canceled, with a company; and a second operator in its trial."""
     base = factory.base("lapsed")
     company_id = factory.company(base)
-    _set(app, base.operator_id, status="canceled")
+    set_subscription(app, base.operator_id, status="canceled")
     return base, company_id
 
 
@@ -161,7 +149,7 @@ def test_read_only_reaches_public_and_operator_pages_but_not_billing_or_the_acco
 def test_another_operators_bases_are_not_affected(app, factory, browser, read_only_base):
     other = factory.base("active")
     company_id = factory.company(other)
-    _set(app, other.operator_id, status="active")
+    set_subscription(app, other.operator_id, status="active")
     browser.login(other.owner)
     detail = f"/b/{other.slug}/tenants/{company_id}"
     assert browser.post(f"{detail}/milestones", {"occurred_on": "2026-06-30", "kind": "high_tech",
@@ -188,14 +176,14 @@ def test_banners_by_mode_and_role(app, factory, browser, new_browser, stripe_bil
         db.session.commit()
     assert "The trial ends in 5 days." in banner("manager") and banner("staff") is None
 
-    _set(app, base.operator_id, status="past_due", past_due_since=utcnow() - timedelta(days=13, hours=1))
+    set_subscription(app, base.operator_id, status="past_due", past_due_since=utcnow() - timedelta(days=13, hours=1))
     assert "the bases become read-only in 1 day." in banner("manager")
     assert 'href="/operator/billing"' in banner("manager")
     assert banner("staff") is None and banner("tenant") is None
     billing = browsers["manager"].get("/operator/billing").get_data(as_text=True)
     assert "the bases become read-only in 1 day." in billing  # the owner sees it where they pay
 
-    _set(app, base.operator_id, past_due_since=utcnow() - timedelta(days=15))
+    set_subscription(app, base.operator_id, past_due_since=utcnow() - timedelta(days=15))
     assert "its bases are read-only" in banner("manager")
     assert "its bases are read-only" in banner("staff") and 'href="/operator/billing"' not in banner("staff")
     assert banner("tenant") is None

@@ -20,23 +20,12 @@ from operator_app.db import unscoped
 from operator_app.extensions import db
 from operator_app.timeutil import as_utc
 
+from .stripe_server import set_subscription
 from .stripe_server import (WEBHOOK_SECRET, WEBHOOK_URL, deliver, event, localstripe,  # noqa: F401
                             payload_of, signature, stripe_billing)
 
 BILLING = "/operator/billing"
 DECLINED_ON_CHARGE = "4000000000000341"  # attaches, then every charge is declined
-
-
-def _set(app, operator_id, **values):
-    """The operator's subscription row as Stripe would have left it."""
-    with app.app_context():
-        row = db.session.scalar(select(Subscription).where(Subscription.operator_id == operator_id))
-        if row is None:
-            row = Subscription(operator_id=operator_id, stripe_customer_id=f"cus_test_{operator_id}")
-            db.session.add(row)
-        for key, value in values.items():
-            setattr(row, key, value)
-        db.session.commit()
 
 
 def _row(app, operator_id):
@@ -71,7 +60,7 @@ def test_incomplete_expired_within_the_trial_keeps_the_trial(app, factory, strip
     base = factory.base()
     with app.app_context():
         created = as_utc(db.session.get(Operator, base.operator_id).created_at)
-    _set(app, base.operator_id, status="incomplete_expired")
+    set_subscription(app, base.operator_id, status="incomplete_expired")
     with app.app_context():
         trial = access_for(base.operator_id, created + timedelta(days=2))
         over = access_for(base.operator_id, created + timedelta(days=31))
@@ -184,7 +173,7 @@ def test_a_signed_invoice_of_the_wrong_shape_is_never_a_500(app, factory, browse
     """A body Stripe signed fails the same way each time it is sent: answered 200 and stored once (as malformed
     when its effect raised, rolled back), never a 500 that Stripe would retry for three days."""
     base = factory.base()
-    _set(app, base.operator_id, stripe_customer_id="cus_test_shape", status="active")
+    set_subscription(app, base.operator_id, stripe_customer_id="cus_test_shape", status="active")
     evt = event("invoice.created", {"id": "in_shape", "customer": "cus_test_shape", **obj})
     body = payload_of(evt)
     assert _post_raw(browser.client, body.encode(), signature(body)) == 200
@@ -198,7 +187,7 @@ def test_a_signed_invoice_of_the_wrong_shape_is_never_a_500(app, factory, browse
 
 def test_a_malformed_invoice_changes_nothing_and_is_stored_once(app, factory, browser, stripe_billing):
     base = factory.base()
-    _set(app, base.operator_id, stripe_customer_id="cus_test_shape", status="active")
+    set_subscription(app, base.operator_id, stripe_customer_id="cus_test_shape", status="active")
     evt = event("invoice.created", {"id": "in_shape", "customer": "cus_test_shape", "amount_due": "abc"})
     response = deliver(browser.client, evt)
     assert (response.status_code, response.get_json()["outcome"]) == (200, "malformed")
@@ -220,7 +209,7 @@ def test_accepting_an_invitation_into_a_read_only_base_writes_nothing(app, facto
                                                                       stripe_billing):
     base = factory.base("lapsed")
     _id, token = factory.invitation(base, email="joiner@example.com")
-    _set(app, base.operator_id, status="canceled")
+    set_subscription(app, base.operator_id, status="canceled")
     before = _members(app, base.id)
     assert browser.get(f"/invite/{token}").status_code == 200  # reading the invitation stays open
     refused = browser.post(f"/invite/{token}", {"name": "新人", "password": "Correct-horse-battery-91",
