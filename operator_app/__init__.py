@@ -11,7 +11,7 @@ def create_app(env_name=None, overrides=None):
     """Build the application for ``env_name`` (APP_ENV, default development) with optional config overrides."""
     env_name = env_name or os.environ.get("APP_ENV", "development")
     app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"),
-                template_folder=str(PROJECT_ROOT / "templates"))
+                template_folder=str(PROJECT_ROOT / "templates"), static_folder=str(PROJECT_ROOT / "static"))
     app.config.from_object(load_config(env_name, app.instance_path, overrides))
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -19,6 +19,7 @@ def create_app(env_name=None, overrides=None):
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_security_headers(app)
     register_template_context(app)
     register_commands(app)
     register_scheduler(app)
@@ -83,6 +84,13 @@ def register_blueprints(app):
 def register_errorhandlers(app):
     """Friendly Chinese pages for 400, 403, 404, 405, 409, 429 and 500, and for a missing CSRF token."""
     from .errors import register
+
+    register(app)
+
+
+def register_security_headers(app):
+    """CSP, HSTS (production), nosniff, framing, referrer and no-store headers on every response."""
+    from .headers import register
 
     register(app)
 

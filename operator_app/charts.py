@@ -17,7 +17,7 @@ def line_chart(labels, values, *, title, unit="", colour="#0d6efd"):
         return PAD_TOP + (HEIGHT - PAD_TOP - PAD_BOTTOM) * (1 - value / top)
 
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" aria-label="{escape(title)}" '
-             f'xmlns="http://www.w3.org/2000/svg" style="max-width:100%;height:auto">',
+             f'xmlns="http://www.w3.org/2000/svg">',
              f'<title>{escape(title)}</title>',
              f'<line x1="{PAD_LEFT}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - 10}" y2="{HEIGHT - PAD_BOTTOM}" '
              'stroke="#adb5bd"/>',

@@ -238,4 +238,4 @@ def _encode(image, kind):
 
 def _stem(filename):
     """The uploaded name without its extension: the stored name gets the real type's."""
-    return os.path.splitext(filename)[0]
+    return os.path.splitext(filename or "photo")[0]

@@ -6,8 +6,10 @@ served only by views that first load the owning record within the current base.
 import hashlib
 import os
 import secrets
+import unicodedata
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import current_app, send_file
 from flask_babel import lazy_gettext as _l
@@ -188,5 +190,37 @@ def _remove_written_files(session, previous_transaction):
 
 def send_stored(stored, as_attachment=True):
     """Answer with the stored file's bytes under its original name (the caller checked access)."""
-    return send_file(storage().path(stored.key), mimetype=stored.content_type, as_attachment=as_attachment,
-                     download_name=stored.original_name)
+    response = send_file(storage().path(stored.key), mimetype=stored.content_type)
+    response.headers["Content-Disposition"] = content_disposition(stored.original_name, stored.key,
+                                                                  as_attachment)
+    return response
+
+
+# RFC 5987 attr-char: what may stand unencoded in ``filename*``.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def download_name(original_name, key):
+    """(stem, extension) of the name a browser saves ``original_name`` under: its last path part, without
+    control or invisible characters (CR, LF, NUL, right-to-left overrides that make "exe.pdf" look like
+    "fdp.exe"), and with the stored type's extension (from the generated ``key``), whatever the uploader sent."""
+    visible = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in original_name or ""
+                      if unicodedata.category(ch)[0] != "C" and unicodedata.category(ch) not in ("Zl", "Zp"))
+    name = visible.replace("\\", "/").rsplit("/", 1)[-1].strip(" .")
+    extension = Path(key).suffix.lower()
+    stem = name[:-len(extension)] if extension and name.lower().endswith(extension) else name
+    return stem.strip(" .") or "file", extension
+
+
+def content_disposition(original_name, key, as_attachment=True):
+    """A Content-Disposition value for a stored file: an ASCII ``filename`` for old clients and the real
+    (often Chinese) name in an RFC 5987 ``filename*``; nothing from the name can end the header or add a
+    parameter."""
+    stem, extension = download_name(original_name, key)
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    ascii_stem = " ".join("".join(ch for ch in ascii_stem if ch.isalnum() or ch in " ()+,-._").split())
+    ascii_name = (ascii_stem.strip(" ._-") and ascii_stem or "file") + extension
+    value = f'{"attachment" if as_attachment else "inline"}; filename="{ascii_name}"'
+    if ascii_name != stem + extension:
+        value += f"; filename*=UTF-8''{quote(stem + extension, safe=_ATTR_CHARS)}"
+    return value

@@ -16,8 +16,8 @@ from ..helpers import field_errors
 from .test_invoicing_issue import charge, enable, issue, move_out, pay
 
 SETTINGS_FORM = {"invoicing_enabled": "y", "first_month": "2026-03", "due_days": "10", "number_prefix": "ZD-",
-                 "payee_name": "太原双创运营有限公司", "bank_name": "中国银行太原分行", "bank_account": "1400 2233 4455",
-                 "payment_notes": "转账请备注账单编号"}
+                 "payee_name": "太原双创运营有限公司", "bank_name": "中国银行太原分行",
+                 "bank_account": "1400 2233 4455", "payment_notes": "转账请备注账单编号"}
 
 
 def url(base, path=""):
@@ -305,9 +305,10 @@ def test_the_printable_bill_carries_the_payee_and_says_it_is_not_a_tax_invoice(a
     browser.login(base.users["staff"])
     response = browser.get(url(base, f"invoices/{billed['ours_bill']}/print"))
     page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "@page { size: A4" in page
-    for text in ("租金账单", "ZD-1", "甲公司", "太原双创运营有限公司", "中国银行太原分行", "1400223344", "转账请备注账单编号",
-                 "不是发票", "2026-03-16", 'data-figure="owed">2,000.00<'):
+    assert response.status_code == 200 and "/static/css/invoice_print.css" in page
+    assert "@page { size: A4" in browser.get("/static/css/invoice_print.css").get_data(as_text=True)
+    for text in ("租金账单", "ZD-1", "甲公司", "太原双创运营有限公司", "中国银行太原分行", "1400223344",
+                 "转账请备注账单编号", "不是发票", "2026-03-16", 'data-figure="owed">2,000.00<'):
         assert text in page, text
 
 

@@ -295,7 +295,8 @@ def test_the_printable_page_has_no_navigation(factory, browser):
     base = factory.base("alpha")
     browser.login(base.users[ac.ROLE_STAFF])
     normal = browser.get(f"/b/{base.slug}/filings/compliance").get_data(as_text=True)
-    assert 'class="navbar' in normal and "@media print" in normal and "?print=1" in normal
+    assert 'class="navbar' in normal and "/static/css/compliance.css" in normal and "?print=1" in normal
+    assert "@media print" in browser.get("/static/css/compliance.css").get_data(as_text=True)
     response = browser.get(f"/b/{base.slug}/filings/compliance?print=1")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
