@@ -112,9 +112,9 @@ def _fill_base(session, base_id, *, companies, ledger, seed):
     for n in range(max(1, companies // 15)):  # left during the quarter: two exits for each graduate
         status = tc.STATUS_GRADUATED if n % 3 == 0 else tc.STATUS_EXITED
         plan.append((status, _day(rng, date(2023, 1, 1), date(2026, 3, 31)), _day(rng, start, end), False))
-    for n in range(max(1, companies // 20)):  # graduated earlier, still followed
+    for _ in range(max(1, companies // 20)):  # graduated earlier, still followed
         plan.append((tc.STATUS_GRADUATED, date(2022, 3, 1), _day(rng, date(2024, 1, 1), date(2026, 6, 30)), False))
-    for n in range(max(1, companies // 30)):
+    for _ in range(max(1, companies // 30)):
         plan.append((tc.STATUS_APPLICANT, None, None, False))
     _rows(session, insert(TenantCompany), [
         {**owned, "name": f"{slug}企业{n:04d}", "uscc": None if n % 25 == 7 else f"9114{seed:05d}{n:05d}MA0X",

@@ -46,7 +46,8 @@ def load_demo_billing(base, owner, companies, today):
     credited = next((bill for bill in _bills_of(companies[0].id) if bill.total_fen > 0), None)
     if credited is not None:
         payments.issue_credit_note(credited, amount_fen=min(20000, credited.total_fen),
-                                   reason="空调维修期间停用一周，按约定减免部分租金", issued_on=credited.issued_on + timedelta(days=5),
+                                   reason="空调维修期间停用一周，按约定减免部分租金",
+                                   issued_on=credited.issued_on + timedelta(days=5),
                                    by=owner)
     lease = next(iter(invoicing.billable_leases(today)), None)
     if lease is not None:

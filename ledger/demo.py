@@ -66,10 +66,13 @@ def load_demo_ledger(base, owner, companies, users, today):
                 for index, (name, category, offered) in enumerate(AGENCIES)]
     first = companies[0]
     requests = [
-        (first, "financing", "phone", "希望对接天使轮后续融资，了解基地合作的投资机构", 30, people[5], "已对接晋商创投，安排路演"),
-        (first, "professional", "walk_in", "新员工劳动合同模板需要律师审核", 18, people[1], "已由正大律所审核并反馈修改意见"),
+        (first, "financing", "phone", "希望对接天使轮后续融资，了解基地合作的投资机构", 30, people[5],
+         "已对接晋商创投，安排路演"),
+        (first, "professional", "walk_in", "新员工劳动合同模板需要律师审核", 18, people[1],
+         "已由正大律所审核并反馈修改意见"),
         (companies[1], "innovation", "online", "申请两项软件著作权，需要代理机构", 12, people[3], None),
-        (companies[2], "information", "phone", "咨询高新技术企业认定申报条件", 6, people[6], "已发送申报指南并电话讲解"),
+        (companies[2], "information", "phone", "咨询高新技术企业认定申报条件", 6, people[6],
+         "已发送申报指南并电话讲解"),
         (companies[4], "training", "visit", "希望组织电商运营培训", 2, None, None),
     ]
     for company, category, channel, content, days_ago, handler, resolution in requests:
@@ -83,7 +86,8 @@ def load_demo_ledger(base, owner, companies, users, today):
     visits = [
         (first, people[2], None, "coaching", "商业计划书辅导", "梳理融资路演材料，修改商业计划书", 25),
         (companies[2], people[5], agencies[2], "financing", "融资需求走访", "了解扩产融资需求，介绍股权融资方式", 14),
-        (companies[5], people[3], agencies[0], "professional", "法律体检", "检查对外合同与劳动用工风险，提出 6 条建议", 8),
+        (companies[5], people[3], agencies[0], "professional", "法律体检",
+         "检查对外合同与劳动用工风险，提出 6 条建议", 8),
         (first, None, agencies[3], "innovation", "专利布局", "讲解专利申请流程，初步确定 2 项发明专利", 4),
     ]
     visit_entries = []
@@ -97,7 +101,8 @@ def load_demo_ledger(base, owner, companies, users, today):
         return services.create_activity({
             "title": title, "category": category, "starts_at": at(days_ago, 14), "ends_at": at(days_ago, 16, 30),
             "place": place, "organiser_id": organiser.id, "agency_id": agency.id if agency else None,
-            "expected_companies": 12, "agenda": "", "sheet_companies": None, "sheet_people": None, "signin_hours_after": 2, "publicity_links": "",
+            "expected_companies": 12, "agenda": "", "sheet_companies": None, "sheet_people": None,
+            "signin_hours_after": 2, "publicity_links": "",
             "results": ""}, base=base, by=owner)
 
     archived = activity("小微企业融资政策宣讲会", "financing", 20, people[5], agencies[2], "一楼路演厅")
@@ -105,7 +110,8 @@ def load_demo_ledger(base, owner, companies, users, today):
     archived.results = "6 家企业提出融资需求，2 家进入尽调"
     services.add_activity_files(archived, "notice", [_notice()], now=at(19, 10), by=owner)
     services.add_activity_files(archived, "photo", [
-        _photo((52, 96, 150), "宣讲会现场1", local(20, 14, 12)), _photo((70, 120, 90), "宣讲会现场2", local(20, 15, 40))],
+        _photo((52, 96, 150), "宣讲会现场1", local(20, 14, 12)),
+        _photo((70, 120, 90), "宣讲会现场2", local(20, 15, 40))],
         now=at(19, 10), by=owner)
     for index, company in enumerate(companies[:6]):
         services.sign_in(archived, name=f"参会代表{index + 1}", phone=f"1370351{index:04d}",

@@ -202,10 +202,11 @@ class ActivityForm(AppForm):
         description=_l("Participants who signed the paper sheet instead of scanning: count them here."))
     sheet_people = IntegerField(_l("People on the paper sheet only"), validators=[
         Optional(), NumberRange(min=0, max=100_000, message=_l("Enter a whole number from 0 to 100,000."))])
-    signin_hours_after = IntegerField(_l("Sign-in stays open after the end (hours)"), default=c.DEFAULT_SIGNIN_HOURS_AFTER,
-                                      validators=[InputRequired(message=_l("Enter a number of hours.")),
-                                                  NumberRange(min=0, max=c.MAX_SIGNIN_HOURS_AFTER,
-                                                              message=_l("Enter a whole number of hours from 0 to 72."))])
+    signin_hours_after = IntegerField(
+        _l("Sign-in stays open after the end (hours)"), default=c.DEFAULT_SIGNIN_HOURS_AFTER,
+        validators=[InputRequired(message=_l("Enter a number of hours.")),
+                    NumberRange(min=0, max=c.MAX_SIGNIN_HOURS_AFTER,
+                                message=_l("Enter a whole number of hours from 0 to 72."))])
     publicity_links = TextAreaField(_l("Publicity (宣传报道): links, one per line"), validators=[Length(max=4000)])
     results = TextAreaField(_l("Results (成果统计)"), validators=[Length(max=4000)],
                             description=_l("E.g. agreements reached, financing matched, questions answered."))

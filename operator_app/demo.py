@@ -211,10 +211,12 @@ def _load_demo_rent(base, owner, companies):
         rent_services.record_quote({"quoted_on": today - timedelta(days=days), "source": source,
                                     "source_name": name, "location": "晋源区", "space_type": space,
                                     "price_fen": price, "notes": ""}, by=owner)
-    rent_services.save_policy({"title": "晋阳小微企业双创基地入驻企业房租优惠办法", "document_number": "晋阳创发〔2025〕3号",
+    rent_services.save_policy({"title": "晋阳小微企业双创基地入驻企业房租优惠办法",
+                               "document_number": "晋阳创发〔2025〕3号",
                                "issuing_unit": "太原晋阳创业服务有限公司", "issued_on": date(2025, 1, 10),
                                "kinds": ["time_limited", "incubation_workstations"],
-                               "summary": "孵化区工位企业首年租金五折；成长区企业按挂牌价八折。", "is_posted": True}, by=owner)
+                               "summary": "孵化区工位企业首年租金五折；成长区企业按挂牌价八折。",
+                               "is_posted": True}, by=owner)
     for index, company in enumerate(companies):
         workstation = company.is_workstation
         start = max(company.moved_in_on, today - timedelta(days=700))

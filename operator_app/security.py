@@ -11,6 +11,16 @@ from zxcvbn import zxcvbn
 
 MIN_PASSWORD_LENGTH = 10
 MIN_PASSWORD_SCORE = 3  # zxcvbn 0-4: 3 is "safely unguessable: moderate protection from offline attacks"
+# zxcvbn's dictionaries are English: the pinyin words and number codes that top the leaked Chinese password lists
+# (我爱你 woaini, 一生一世 1314, 我爱你 520, 我是谁 woshishui, 我的密码 wodemima, common names and cities) would
+# otherwise score as strong. They are given to zxcvbn as extra dictionary words, so a password built from them
+# scores low.
+COMMON_CHINESE_PASSWORD_WORDS = (
+    "woaini", "aini", "1314", "520", "5201314", "1314520", "woshishui", "wodemima", "mima", "caonima", "nihao",
+    "zhongguo", "woaiwojia", "woaiwoma", "wojiushiwo", "laopo", "laogong", "yiersan", "tiantian", "xiaoming",
+    "zhangwei", "wangwei", "wangfang", "liwei", "lijing", "wangjing", "zhangmin", "liuyang", "beijing",
+    "shanghai", "guangzhou", "shenzhen", "huawei", "xiaomi", "baidu", "taobao", "weixin", "qq", "shuangchuang",
+)
 
 
 def hash_password(password):
@@ -39,7 +49,8 @@ def password_problem(password, user_inputs=()):
     if len(password) < MIN_PASSWORD_LENGTH:
         return _l("Use at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
     # zxcvbn refuses more than 72 characters; a long password is judged by its first 72.
-    result = zxcvbn(password[:72], user_inputs=[value[:72] for value in user_inputs if value])
+    inputs = [value[:72] for value in user_inputs if value] + list(COMMON_CHINESE_PASSWORD_WORDS)
+    result = zxcvbn(password[:72], user_inputs=inputs)
     if result["score"] < MIN_PASSWORD_SCORE:
         return _l("This password is too common or easy to guess; "
                   "mix words, digits and symbols that are not about you.")

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Run the whole suite on SQLite, then on PostgreSQL when it is reachable (required when CI=true).
+# Static checks (ruff, bandit), then the whole suite on SQLite, then on PostgreSQL when it is reachable
+# (required when CI=true). pip-audit needs the internet: docs/security.md says how to run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PG_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+
+echo "=== ruff ==="
+"$BIN/ruff" check .
+echo "=== bandit (high severity) ==="
+"$BIN/bandit" -q -r operator_app tenants ledger billing -lll
 
 echo "=== pytest on SQLite ==="
 TEST_DB=sqlite "$BIN/pytest" "$@"

@@ -4,8 +4,8 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from stdnum.cn import uscc as uscc_module
 from stdnum.exceptions import ValidationError as StdnumError
-from wtforms import (BooleanField, DateField, FileField, HiddenField, IntegerField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, FileField, HiddenField, IntegerField, RadioField, SelectField,
+                     StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 

@@ -89,7 +89,8 @@ def direct_entry_problems(base, *, industry, is_workstation, company=None, works
         elif room - workstations_before < 1:
             problems["is_workstation"] = _("The base already has as many workstation companies as its quota "
                                            "allows (%(limit)d). Record an application instead: a manager can "
-                                           "admit it in the review with a reason.", limit=workstation_limit(base, rules))
+                                           "admit it in the review with a reason.",
+                                           limit=workstation_limit(base, rules))
     return problems
 
 

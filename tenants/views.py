@@ -232,7 +232,8 @@ def company_review(company_id):
                 try:
                     services.admit(g.base, company, zone=admit_form.zone.data, unit=admit_form.unit.data,
                                    is_workstation=admit_form.is_workstation.data,
-                                   workstation_count=admit_form.workstation_count.data if admit_form.is_workstation.data else None,
+                                   workstation_count=(admit_form.workstation_count.data
+                                                      if admit_form.is_workstation.data else None),
                                    area_m2=admit_form.area_m2.data, moved_in_on=admit_form.moved_in_on.data,
                                    override_reason=admit_form.override_reason.data,
                                    may_override=g.role == ac.ROLE_MANAGER, by=g.user)
@@ -432,7 +433,8 @@ def _tenant_labels():
 
     from . import attendance, rent
 
-    return {"days_figure": attendance.days_figure, "timedelta": timedelta,"zone_labels": ac.ZONE_LABELS, "status_colours": STATUS_COLOURS, "industries": c.INDUSTRIES,
+    return {"days_figure": attendance.days_figure, "timedelta": timedelta, "zone_labels": ac.ZONE_LABELS,
+            "status_colours": STATUS_COLOURS, "industries": c.INDUSTRIES,
             "document_kinds": c.DOCUMENT_KINDS, "space_units": c.SPACE_UNITS, "policy_kinds": c.POLICY_KINDS,
             "rent_percent": rent.percent, "rent_yuan": rent.yuan}
 

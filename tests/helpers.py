@@ -242,7 +242,8 @@ class Factory:
             values = {"title": title, "category": category, "starts_at": starts_at,
                       "ends_at": starts_at + timedelta(hours=hours), "place": "一楼路演厅",
                       "organiser_id": organiser_id, "agency_id": agency_id, "expected_companies": 10,
-                      "agenda": "", "sheet_companies": None, "sheet_people": None, "signin_hours_after": 2, "publicity_links": "", "results": ""}
+                      "agenda": "", "sheet_companies": None, "sheet_people": None, "signin_hours_after": 2,
+                      "publicity_links": "", "results": ""}
             return ledger_services.create_activity(values, base=base, by=owner)
         return self._ledger(base_ref, make)
 

@@ -185,7 +185,8 @@ class BaseProfileForm(AppForm):
 
     def _check_lease(self):
         """A leased site needs both lease dates, in order (checked at form level: empty dates skip inline checks)."""
-        if self.site_ownership.data != c.SITE_LEASED or self.site_lease_end_on.errors or self.site_lease_start_on.errors:
+        if (self.site_ownership.data != c.SITE_LEASED or self.site_lease_end_on.errors
+                or self.site_lease_start_on.errors):
             return True
         start, end = self.site_lease_start_on.data, self.site_lease_end_on.data
         if not start or not end:

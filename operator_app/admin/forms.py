@@ -24,7 +24,8 @@ def _dates(text):
 
 class CalendarYearForm(AppForm):
     year = IntegerField(_l("Year"), validators=[InputRequired(message=_l("Enter the year.")),
-                                                NumberRange(min=2000, max=2100, message=_l("Enter a year from 2000 to 2100."))])
+                                                NumberRange(min=2000, max=2100,
+                                                            message=_l("Enter a year from 2000 to 2100."))])
     holidays = TextAreaField(_l("Public holidays (dates off work)"),
                              description=_l("One date per line, as YYYY-MM-DD, e.g. 2027-10-01."))
     workdays = TextAreaField(_l("Adjusted working days (weekend dates worked, 调休)"),

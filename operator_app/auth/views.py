@@ -26,6 +26,10 @@ def safe_next(target):
     """``target`` when it is a path on this site, else None (no open redirect via ``next``)."""
     if not target:
         return None
+    # Browsers drop tabs and newlines inside a URL and treat some other control or space characters loosely,
+    # so "/\t/evil.example" would become "//evil.example": no path of ours holds any of them.
+    if any(char.isspace() or ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None

@@ -601,8 +601,8 @@ def _operating(facts):
     counts = Counter(kind for kind, day, company in rows if counts_for_base(company, day, rules))
     results = SubCheck(
         "incubation_results", _l("Incubation results recorded"), MET if counts else NOT_MET,
-        _l("%(n)d incubation results (小升规, 专精特新, 高新技术企业, shareholding reform, listing, competition awards) "
-           "recorded since %(date)s.", n=sum(counts.values()), date=since.isoformat()),
+        _l("%(n)d incubation results (小升规, 专精特新, 高新技术企业, shareholding reform, listing, "
+           "competition awards) recorded since %(date)s.", n=sum(counts.values()), date=since.isoformat()),
         tuple(Evidence(_l("%(name)s: %(n)d", name=tc.MILESTONE_KINDS[kind], n=counts[kind]), companies)
               for kind in INCUBATION_MILESTONES if counts.get(kind)), companies)
     held = sum(counter[lc.KIND_ACTIVITY] for counter in facts.categories.values())

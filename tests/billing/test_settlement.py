@@ -180,7 +180,7 @@ def test_any_sequence_of_bills_payments_and_credit_notes_keeps_the_books_straigh
     rng = random.Random(20260315)
     bills = {company: [], other: []}
     day = date(2026, 1, 1)
-    for step in range(40):
+    for _ in range(40):
         day += timedelta(days=rng.randint(0, 9))
         who = rng.choice((company, other))
         action = rng.random()

@@ -185,7 +185,7 @@ def test_team_and_agencies_count_against_the_policy_minimums_on_the_dashboard(ap
     assert 'data-check="team" data-status="not_met"' in dashboard
     assert 'data-check="mentors" data-status="met"' in dashboard
     browser.post(team_url, {"name": "赵老师", "position": "主任", "is_active": "y"})
-    for n in range(4):
+    for _ in range(4):
         factory.agency(base)
     factory.agency(base, ends_on=date(2025, 12, 31))  # expired: does not count
     dashboard = browser.get(f"/b/{base.slug}/").get_data(as_text=True)

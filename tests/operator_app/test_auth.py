@@ -12,7 +12,8 @@ from ..helpers import field_errors
 
 def test_login_with_right_password_opens_the_base(factory, browser):
     base = factory.base("alpha")
-    response = browser.post("/login", {"email": base.users["staff"].email.upper(), "password": base.users["staff"].password})
+    response = browser.post("/login", {"email": base.users["staff"].email.upper(),
+                                       "password": base.users["staff"].password})
     assert response.status_code == 302
     page = browser.get("/", follow_redirects=True).get_data(as_text=True)
     assert base.name in page and "工作台" in page
@@ -58,7 +59,8 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, factory, br
     phone = new_browser()
     phone.login(base.owner)
     response = browser.post("/account/password", {"current": base.owner.password,
-                                                  "password": "Brand-new-passphrase-77", "confirm": "Brand-new-passphrase-77"})
+                                                  "password": "Brand-new-passphrase-77",
+                                                  "confirm": "Brand-new-passphrase-77"})
     assert response.status_code == 302
     assert browser.get(f"/b/{base.slug}/").status_code == 200
     assert phone.get(f"/b/{base.slug}/").status_code == 302
@@ -214,7 +216,8 @@ def test_recent_use_is_recorded_on_the_session(app, factory, browser):
 def test_wrong_current_passwords_are_throttled_too(app, factory, browser):
     base = factory.base("alpha")
     browser.login(base.owner)
-    statuses = [browser.post("/account/password", {"current": "guess-guess-guess", "password": "Brand-new-passphrase-77",
+    statuses = [browser.post("/account/password", {"current": "guess-guess-guess",
+                                                   "password": "Brand-new-passphrase-77",
                                                    "confirm": "Brand-new-passphrase-77"}).status_code
                 for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1)]
     assert statuses[-1] == 429 and set(statuses[:-1]) == {200}

@@ -84,7 +84,8 @@ def test_expired_and_revoked_invitations_do_not_work(app, factory, browser, new_
                                       form_page="/login")
         assert response.status_code == 404
     with app.app_context():
-        assert db.session.scalar(select(User).where(User.email.in_(["late@example.com", "revoked@example.com"]))) is None
+        assert db.session.scalar(
+            select(User).where(User.email.in_(["late@example.com", "revoked@example.com"]))) is None
 
 
 def test_weak_password_on_acceptance_is_refused_and_the_link_still_works(app, factory, new_browser):

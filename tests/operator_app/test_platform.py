@@ -100,7 +100,7 @@ def test_every_user_facing_string_has_a_chinese_translation():
         root = PROJECT_ROOT / path
         mapping = method_map if path == "templates" else [("**.py", "python")]
         mapping = [("**.html", "jinja2")] if path == "templates" else mapping
-        for filename, lineno, message, comments, context in extract_from_dir(root, mapping, keywords=keywords):
+        for filename, lineno, message, _comments, _context in extract_from_dir(root, mapping, keywords=keywords):
             msgid = message if isinstance(message, str) else message[0]
             entry = catalog.get(msgid)
             if entry is None or not entry.string or entry.fuzzy:
@@ -137,7 +137,7 @@ def test_demo_load_fills_an_empty_database_once_and_its_logins_work(databases):
     runner = demo_app.test_cli_runner()
     result = runner.invoke(args=["demo", "load", "--if-empty"])
     assert result.exit_code == 0, result.output
-    for email, name, role, _ in DEMO_USERS:
+    for email, name, _role, _ in DEMO_USERS:
         assert email in result.output and name in result.output
     again = runner.invoke(args=["demo", "load", "--if-empty"])
     assert again.exit_code == 0 and "already" in again.output
