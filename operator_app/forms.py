@@ -83,6 +83,9 @@ def at_most_two_decimals(form, field):
         raise ValidationError(_l("Enter the amount in yuan with at most two decimals."))
 
 
+MAX_DIGITS = 15  # digits before the decimal point a number typed into a form may have
+
+
 class FiniteDecimalField(DecimalField):
     """A DecimalField that refuses text, NaN and infinities (the last two Decimal() accepts, but no quantity is
     one), all with the same message."""
@@ -96,6 +99,11 @@ class FiniteDecimalField(DecimalField):
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
             raise ValueError(_l("Enter a number."))
+        if isinstance(self.data, Decimal) and self.data and self.data.adjusted() >= MAX_DIGITS:
+            # No quantity of the app comes near; refused here because rounding a number this long to fen (in the
+            # validators and when the form is shown again) raises decimal.InvalidOperation.
+            self.data = None
+            raise ValueError(_l("This number is too large."))
 
 
 def filter_args(form, args):
