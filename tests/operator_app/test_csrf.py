@@ -11,7 +11,7 @@ from operator_app.extensions import db
 
 from ..conftest import make_app
 from ..helpers import Browser
-from .test_isolation import BASE_SCOPED, PUBLIC_BASE, billing_ids, filing_ids, graduate_followup, ledger_ids
+from .test_isolation import BASE_SCOPED, PUBLIC_BASE, one_of_everything
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 # The only route a request without a CSRF token may reach: Stripe cannot hold a token, it signs the body instead
@@ -37,18 +37,8 @@ def strict_app(databases, app):
 @pytest.fixture
 def one_base(factory):
     """A base with one of every record the routes name, its tenant contact linked to a company, and the ids."""
-    base = factory.base("alpha")
-    invitation_id, token = factory.invitation(base)
-    company_id = factory.company(base)
-    factory.link_tenant(base, company_id)
-    ids = {"base_slug": base.slug, "invitation_id": invitation_id, "token": token, "company_id": company_id,
-           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
-           "quote_id": factory.quote(base), "policy_id": factory.policy(base),
-           "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
-           "point_id": factory.point(base), "code": "en", "filename": "css/none.css"}
-    ids.update(ledger_ids(factory, base, company_id), month="2026-10", followup_id=graduate_followup(factory, base))
-    ids.update(filing_ids(factory, base))
-    ids.update(billing_ids(factory, base, ids["lease_id"]))
+    base, ids = one_of_everything(factory)
+    ids["filename"] = "css/none.css"
     return base, ids
 
 

@@ -17,7 +17,7 @@ from operator_app.db import BaseOwnedMixin, scoped_to
 from operator_app.extensions import db
 
 from ..helpers import field_errors
-from .test_isolation import BASE_SCOPED, billing_ids, filing_ids, graduate_followup, ledger_ids
+from .test_isolation import BASE_SCOPED, one_of_everything
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 # Derandomized so a run is repeatable; FUZZ_RANDOM=1 (and a larger FUZZ_EXAMPLES) explores new inputs.
@@ -90,20 +90,8 @@ def parse_forms(html, page_path):
 
 
 def build_world(factory):
-    """A base with one of every record (as tests/operator_app/test_roles.py builds it) and the route ids."""
-    base = factory.base("alpha")
-    invitation_id, _ = factory.invitation(base)
-    company_id = factory.company(base)
-    factory.link_tenant(base, company_id)
-    ids = {"base_slug": base.slug, "invitation_id": invitation_id, "company_id": company_id,
-           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
-           "quote_id": factory.quote(base), "policy_id": factory.policy(base),
-           "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
-           "point_id": factory.point(base)}
-    ids.update(ledger_ids(factory, base, company_id), month="2026-10", followup_id=graduate_followup(factory, base))
-    ids.update(filing_ids(factory, base))
-    ids.update(billing_ids(factory, base, ids["lease_id"]))
-    return base, ids
+    """A base with one of every record and the route ids (tests/operator_app/test_isolation.py)."""
+    return one_of_everything(factory)
 
 
 def _path(rule, ids):

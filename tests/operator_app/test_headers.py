@@ -12,7 +12,7 @@ from operator_app.headers import CONTENT_SECURITY_POLICY, STRIPE_FORM_TARGETS, c
 from ..conftest import make_app
 from ..helpers import Browser, Factory
 from .test_csrf import _path
-from .test_isolation import billing_ids, filing_ids, graduate_followup, ledger_ids
+from .test_isolation import one_of_everything
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
@@ -30,18 +30,8 @@ EXTRA_PAGES = ("/b/{base_slug}/filings/compliance?print=1",)
 @pytest.fixture
 def one_base(factory):
     """A base with one of every record the routes name (as tests/operator_app/test_csrf.py builds it)."""
-    base = factory.base("alpha")
-    invitation_id, token = factory.invitation(base)
-    company_id = factory.company(base)
-    factory.link_tenant(base, company_id)
-    ids = {"base_slug": base.slug, "invitation_id": invitation_id, "token": token, "company_id": company_id,
-           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
-           "quote_id": factory.quote(base), "policy_id": factory.policy(base),
-           "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
-           "point_id": factory.point(base), "code": "en", "filename": "css/app.css"}
-    ids.update(ledger_ids(factory, base, company_id), month="2026-10", followup_id=graduate_followup(factory, base))
-    ids.update(filing_ids(factory, base))
-    ids.update(billing_ids(factory, base, ids["lease_id"]))
+    base, ids = one_of_everything(factory)
+    ids["filename"] = "css/app.css"
     ids["activity_code"] = ids["code"]
     return base, ids
 

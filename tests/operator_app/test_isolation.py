@@ -115,6 +115,27 @@ def billing_ids(factory, base, lease_id):
         return {"invoice_id": bill.id, "charge_id": pending.id, "credit_note_id": note.id, "payment_id": payment.id}
 
 
+def one_of_everything(factory, mentor_is_author=False):
+    """A base ("alpha") with one of every record the base routes name, its tenant contact linked to a company;
+    returns (base, ids) with the ids named as the routes name them. With ``mentor_is_author`` the ledger entries
+    are the mentor's (a mentor may change only their own)."""
+    base = factory.base("alpha")
+    invitation_id, token = factory.invitation(base)
+    company_id = factory.company(base)
+    factory.link_tenant(base, company_id)
+    ids = {"base_slug": base.slug, "invitation_id": invitation_id, "token": token, "company_id": company_id,
+           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
+           "quote_id": factory.quote(base), "policy_id": factory.policy(base),
+           "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
+           "point_id": factory.point(base)}
+    author = base.users[c.ROLE_MENTOR] if mentor_is_author else None
+    ids.update(ledger_ids(factory, base, company_id, author=author), month="2026-10",
+               followup_id=graduate_followup(factory, base))
+    ids.update(filing_ids(factory, base))
+    ids.update(billing_ids(factory, base, ids["lease_id"]))
+    return base, ids
+
+
 def graduate_followup(factory, base):
     """A graduate of ``base`` (left 31 August 2025) and the id of its first follow-up."""
     from datetime import date

@@ -3,7 +3,7 @@ import pytest
 
 from operator_app.accounts import constants as c
 
-from .test_isolation import BASE_SCOPED, billing_ids, filing_ids, graduate_followup, ledger_ids
+from .test_isolation import BASE_SCOPED, one_of_everything
 
 M, S, T, N = c.ROLE_MANAGER, c.ROLE_STAFF, c.ROLE_MENTOR, c.ROLE_TENANT
 # The intended permissions (DESIGN.md "Roles"): settings and people are the manager's.
@@ -151,20 +151,8 @@ def test_matrix_covers_every_base_route_and_matches_the_declarations(app):
 
 @pytest.mark.parametrize("role", [M, S, T, N])
 def test_each_role_gets_exactly_its_pages(app, factory, browser, role):
-    base = factory.base("alpha")
-    invitation_id, _ = factory.invitation(base)
-    company_id = factory.company(base)
-    factory.link_tenant(base, company_id)
-    ids = {"base_slug": base.slug, "invitation_id": invitation_id, "company_id": company_id,
-           "milestone_id": factory.milestone(base, company_id), "document_id": factory.document(base, company_id),
-           "quote_id": factory.quote(base), "policy_id": factory.policy(base),
-           "lease_id": factory.lease(base, company_id), "person_id": factory.person(base, company_id)[0],
-           "point_id": factory.point(base)}
     # A mentor keeps the entries they recorded (others' are refused by the entry: tests/ledger).
-    ids.update(ledger_ids(factory, base, company_id, author=base.users[T] if role == T else None), month="2026-10",
-               followup_id=graduate_followup(factory, base))
-    ids.update(filing_ids(factory, base))
-    ids.update(billing_ids(factory, base, ids["lease_id"]))
+    base, ids = one_of_everything(factory, mentor_is_author=role == T)
     browser.login(base.users[role])
     token = browser.csrf_token("/account/password")
     # Pages first, then the actions (which may withdraw or delete the records the pages show).
