@@ -16,7 +16,35 @@ logger = logging.getLogger('alembic.env')
 
 
 def get_engine():
+    # Migrations run as the owner of the tables when MIGRATION_DATABASE_URL is set; the app's own role
+    # (DATABASE_URL) owns nothing and is granted row access below (operator_app/rls.py).
+    migration_url = current_app.config.get('MIGRATION_DATABASE_URL')
+    if migration_url:
+        return _migration_engine(migration_url)
     return current_app.extensions['migrate'].db.engine
+
+
+_engines = {}
+
+
+def _migration_engine(url):
+    if url not in _engines:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        _engines[url] = create_engine(url, poolclass=NullPool)
+    return _engines[url]
+
+
+def _app_role():
+    """The app's PostgreSQL role when migrations run as another one, else None."""
+    if not current_app.config.get('MIGRATION_DATABASE_URL'):
+        return None
+    from sqlalchemy.engine import make_url
+
+    app_user = make_url(current_app.config['SQLALCHEMY_DATABASE_URI']).username
+    owner = make_url(current_app.config['MIGRATION_DATABASE_URL']).username
+    return app_user if app_user and app_user != owner else None
 
 
 def get_engine_url():
@@ -99,7 +127,16 @@ def run_migrations_online():
         )
 
         with context.begin_transaction():
+            if connection.dialect.name == 'postgresql':
+                # Data migrations see every base's rows: the row-level security policies are forced on the
+                # owner too. Transaction-local, like the app's own setting.
+                connection.exec_driver_sql("SELECT set_config('app.unscoped', 'on', true)")
             context.run_migrations()
+            app_role = _app_role() if connection.dialect.name == 'postgresql' else None
+            if app_role:
+                from operator_app.rls import grant_app_role
+
+                grant_app_role(connection, app_role)
 
 
 if context.is_offline_mode():

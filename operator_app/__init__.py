@@ -17,6 +17,10 @@ def create_app(env_name=None, overrides=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
+    if app.config["APP_ENV"] == "production":
+        from .rls import refuse_unfit_role
+
+        refuse_unfit_role(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_security_headers(app)

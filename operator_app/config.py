@@ -96,6 +96,10 @@ class Config:
         database_url = os.environ.get("DATABASE_URL")
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
+        # PostgreSQL: the tables' owner for `flask db upgrade`; the app itself connects as DATABASE_URL's role,
+        # which owns nothing and is bound by row-level security (docs/security.md).
+        migration_url = os.environ.get("MIGRATION_DATABASE_URL")
+        self.MIGRATION_DATABASE_URL = normalise_database_url(migration_url) if migration_url else None
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None
         self.PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").rstrip("/") or None

@@ -99,9 +99,10 @@ def _confine_to_current_base(state):
     Core statements on ``Model.__table__`` are not rewritten: domain code uses ORM entities, and
     PostgreSQL row-level security is the second wall.
     """
+    session = state.session
+    _sync_row_security(session)
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
-    session = state.session
     if _is_unscoped(session):
         return
     base_id = session.info.get(_BASE_KEY)
@@ -117,6 +118,7 @@ def _confine_to_current_base(state):
 @event.listens_for(Session, "before_flush")
 def _stamp_and_guard_base(session, flush_context, instances):
     """Stamp new base-owned rows with the current base; refuse writes to another base's rows and base changes."""
+    _sync_row_security(session)
     base_id = session.info.get(_BASE_KEY)
     unscoped_now = _is_unscoped(session)
     if not unscoped_now:
@@ -138,6 +140,51 @@ def _stamp_and_guard_base(session, flush_context, instances):
     for obj in session.dirty:
         if isinstance(obj, BaseOwnedMixin) and sa_inspect(obj).attrs.base_id.history.has_changes():
             raise ScopeError(f"{type(obj).__name__}.base_id cannot change after insert")
+
+
+# PostgreSQL row-level security (the second wall, migration 3b1f0c2d9e47): the base and the unscoped flag the
+# session holds are mirrored into the transaction's ``app.base_id`` and ``app.unscoped`` settings before each
+# statement that needs them. ``set_config(..., true)`` lasts until the transaction (or the savepoint it ran in)
+# ends, so nothing leaks to the next user of a pooled connection; with nothing set, no base-owned row is
+# visible to raw SQL either.
+_RLS_APPLIED_KEY = "row_security_applied"
+
+
+def _wanted_row_security(session):
+    base_id = session.info.get(_BASE_KEY)
+    return ("" if base_id is None else str(int(base_id)), "on" if _is_unscoped(session) else "off")
+
+
+def _apply_row_security(session, connection):
+    wanted = _wanted_row_security(session)
+    if session.info.get(_RLS_APPLIED_KEY) == wanted:
+        return
+    connection.exec_driver_sql("SELECT set_config('app.base_id', %(base)s, true), "
+                               "set_config('app.unscoped', %(unscoped)s, true)",
+                               {"base": wanted[0], "unscoped": wanted[1]})
+    session.info[_RLS_APPLIED_KEY] = wanted
+
+
+def _sync_row_security(session):
+    """Bring the transaction's settings in line with the session's scope (PostgreSQL only)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    _apply_row_security(session, session.connection())
+
+
+@event.listens_for(Session, "after_begin")
+def _row_security_on_begin(session, transaction, connection):
+    if connection.dialect.name != "postgresql":
+        return
+    session.info.pop(_RLS_APPLIED_KEY, None)
+    _apply_row_security(session, connection)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _row_security_after_end(session, transaction):
+    # A rolled-back savepoint undoes a set_config made inside it: apply again before the next statement.
+    session.info.pop(_RLS_APPLIED_KEY, None)
 
 
 def get_or_404(model, object_id, **criteria):

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from operator_app import create_app
 from operator_app.config import PROJECT_ROOT, normalise_database_url
@@ -19,6 +19,10 @@ from operator_app.extensions import db
 from .helpers import Browser, Factory
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+# On PostgreSQL the suite runs as production does: migrations as the tables' owner, the app as a role that owns
+# nothing and is bound by row-level security (operator_app/rls.py).
+OWNER_ROLE, APP_ROLE = "shuangchuang_owner", "shuangchuang_app"
+_MIGRATION_URLS = {}  # app database URL -> the owner's URL of the same schema
 
 
 def _compile_translations():
@@ -35,8 +39,8 @@ def _compile_translations():
 class Databases:
     """Makes empty databases of the kind this run is for: SQLite files or PostgreSQL schemas."""
 
-    def __init__(self, tmp_dir):
-        self.kind = os.environ.get("TEST_DB", "sqlite")
+    def __init__(self, tmp_dir, kind=None):
+        self.kind = kind or os.environ.get("TEST_DB", "sqlite")
         self.tmp_dir = Path(tmp_dir)
         self.pg_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG)
         self.schemas = []
@@ -48,10 +52,18 @@ class Databases:
         if self.kind != "postgresql":
             raise RuntimeError(f"TEST_DB must be sqlite or postgresql, not {self.kind!r}")
         with psycopg.connect(self.pg_url, autocommit=True) as connection:
-            connection.execute(f'CREATE SCHEMA "{name}"')
+            for role in (OWNER_ROLE, APP_ROLE):
+                try:
+                    connection.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOBYPASSRLS')
+                except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+                    pass  # made by an earlier run (roles belong to the cluster, not the schema)
+            connection.execute(f'CREATE SCHEMA "{name}" AUTHORIZATION "{OWNER_ROLE}"')
         self.schemas.append(name)
         separator = "&" if "?" in self.pg_url else "?"
-        return normalise_database_url(self.pg_url) + f"{separator}options=-csearch_path%3D{name}"
+        base_url = make_url(normalise_database_url(self.pg_url) + f"{separator}options=-csearch_path%3D{name}")
+        app_url = base_url.set(username=APP_ROLE).render_as_string(hide_password=False)
+        _MIGRATION_URLS[app_url] = base_url.set(username=OWNER_ROLE).render_as_string(hide_password=False)
+        return app_url
 
     def drop_all(self):
         if not self.schemas:
@@ -70,7 +82,8 @@ def databases(tmp_path_factory):
 
 def make_app(database_url, **overrides):
     """An app on ``database_url`` with uploads in a temporary folder of its own."""
-    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="uploads-")}
+    settings = {"SQLALCHEMY_DATABASE_URI": database_url, "UPLOAD_FOLDER": tempfile.mkdtemp(prefix="uploads-"),
+                "MIGRATION_DATABASE_URL": _MIGRATION_URLS.get(database_url)}
     return create_app("testing", {**settings, **overrides})
 
 
@@ -93,7 +106,7 @@ def _empty_database_after_test(request):
     with application.app_context():
         db.session.remove()
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as connection:
+        with _owner_engine(application).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables)
                                         + " RESTART IDENTITY CASCADE"))
@@ -101,6 +114,19 @@ def _empty_database_after_test(request):
                 for name in tables:
                     connection.execute(text(f'DELETE FROM "{name}"'))
         application.extensions["login_counter"].__init__()
+
+
+_owner_engines = {}
+
+
+def _owner_engine(application):
+    """The engine that empties the tables: the owner's on PostgreSQL (the app's role may not TRUNCATE)."""
+    url = application.config.get("MIGRATION_DATABASE_URL")
+    if not url:
+        return db.engine
+    if url not in _owner_engines:
+        _owner_engines[url] = create_engine(url)
+    return _owner_engines[url]
 
 
 class MailServer:

@@ -1,12 +1,13 @@
 """Test helpers: the factory that builds operators, bases and users through the services, and a
 browser wrapper that posts forms with their CSRF token like a real browser does."""
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from werkzeug.datastructures import FileStorage
 
 from operator_app.accounts import constants as c
@@ -364,3 +365,15 @@ def company_values(n=1, **overrides):
 
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@contextmanager
+def raw_connection(base_id=None):
+    """A raw connection as another process of the app would hold one, committed at the end: on PostgreSQL it is
+    confined to ``base_id`` by row-level security as the app's sessions are (all bases when None)."""
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT set_config('app.base_id', :base, true), set_config('app.unscoped', "
+                                    ":unscoped, true)"), {"base": "" if base_id is None else str(base_id),
+                                                          "unscoped": "on" if base_id is None else "off"})
+        yield connection

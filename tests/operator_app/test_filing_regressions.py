@@ -21,6 +21,7 @@ from tenants.models import TenantCompany
 
 from .test_filing_endpoint import Platform, draft_filing, loopback_allowed, save_endpoint  # noqa: F401,F811
 from .test_quarterly_filing import backdate
+from ..helpers import raw_connection
 
 JUL, AUG, SEP = quarter_months(2026, 3)
 
@@ -154,7 +155,7 @@ def test_submitting_a_superseded_version_sends_nothing(app, factory, browser, lo
 
 def _bump_elsewhere(app, filing_id, **values):
     """Another process changes the filing (regenerated, or submitted) and commits."""
-    with db.engine.begin() as connection:
+    with raw_connection() as connection:
         sets = ", ".join(f"{k} = :{k}" for k in values)
         connection.execute(text(f"UPDATE quarterly_filings SET {sets}, lock_version = lock_version + 1 "
                                 f"WHERE id = :id"), {**values, "id": filing_id})
@@ -262,7 +263,7 @@ def test_two_first_saves_of_the_settings_at_once_answer_without_an_error(app, fa
         import inspect
         if args == (FilingSettings,) and inspect.stack()[1].function == 'save_settings':
             # save_settings reads "no row yet"; the other tab's first save commits right after that read
-            with db.engine.begin() as connection:
+            with raw_connection(base.id) as connection:
                 connection.execute(text(
                     "INSERT INTO filing_settings (base_id, deadline_days, deadline_in_working_days, endpoint_url,"
                     " endpoint_token, updated_at, version) VALUES (:b, 10, false, '', '', CURRENT_TIMESTAMP, 1)"),
