@@ -1,6 +1,9 @@
-"""Command-line commands: demo data, platform admins, the scheduler process and scheduled jobs."""
+"""Command-line commands: demo data, platform admins, backup and restore, the scheduler process and scheduled
+jobs."""
 import logging
+import sqlite3
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -51,6 +54,46 @@ def register(app):
         user.is_platform_admin = True
         db.session.commit()
         click.echo(f"{user.name} <{user.email}> is now a platform admin.")
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(path_type=Path))
+    def backup_command(path):
+        """Write the SQLite database and the uploaded files to the archive PATH (a .tar.gz; a folder gets a
+        dated name), safely while the app runs. PostgreSQL: pg_dump, see docs/deploy.md."""
+        from .backup import BackupError, create_backup
+
+        try:
+            written, manifest = create_backup(path)
+        except (BackupError, OSError, sqlite3.Error) as error:
+            raise click.ClickException(str(error)) from None
+        files = sum(1 for name in manifest["checksums"] if name.startswith("files/"))
+        click.echo(f"Backup written: {written}")
+        click.echo(f"  revision {manifest['alembic_revision']}, {sum(manifest['tables'].values())} rows in "
+                   f"{len(manifest['tables'])} tables, {files} files, made {manifest['created_at']}")
+        for key in manifest["missing_files"]:
+            click.echo(f"  warning: {key} is recorded in stored_files but was not in the upload folder", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True,
+                  help="Replace a database that has rows or an upload folder that has files (both kept aside).")
+    def restore_command(path, force):
+        """Restore the SQLite database and the uploaded files from the archive PATH made by `flask backup`,
+        after checking it whole. Stop the web app and the scheduler first."""
+        from .backup import BackupError, restore_backup
+
+        try:
+            restored = restore_backup(path, force=force)
+        except (BackupError, OSError, sqlite3.Error) as error:
+            raise click.ClickException(str(error)) from None
+        manifest = restored.manifest
+        files = sum(1 for name in manifest["checksums"] if name.startswith("files/"))
+        click.echo(f"Restored {path} (made {manifest['created_at']}): {sum(manifest['tables'].values())} rows in "
+                   f"{len(manifest['tables'])} tables, {files} files.")
+        if restored.upgraded_from:
+            click.echo(f"  the database was upgraded from revision {restored.upgraded_from} to this version's.")
+        for kept in restored.kept:
+            click.echo(f"  what it replaced is kept at {kept}")
 
 
     @app.cli.command("scheduler")
