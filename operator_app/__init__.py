@@ -107,7 +107,7 @@ def register_template_context(app):
 
 
 def register_commands(app):
-    """The ``flask demo``, ``users``, ``scheduler`` and ``jobs`` commands."""
+    """The ``flask demo``, ``users``, ``scheduler``, ``jobs``, ``backup`` and ``restore`` commands."""
     from .cli import register
 
     register(app)
