@@ -129,6 +129,8 @@ def _save(company, month_on, form, submit, today):
         report = services.save_report(company, month_on, form.figures(), base=g.base, submit=submit,
                                       reason=form.reason.data, today=today, by=g.user,
                                       on_behalf=g.role != ac.ROLE_TENANT)
+        # Read before the commit expires them: once committed, the answer needs no more database round trips.
+        warnings, company_id = list(report.warnings), company.id
         db.session.commit()
     except (IntegrityError, StaleDataError, services.CorrectionNeedsReason):  # saved by someone else meanwhile
         db.session.rollback()
@@ -137,11 +139,11 @@ def _save(company, month_on, form, submit, today):
         flash(_("The draft has been saved. It is not filed until you submit it."), "info")
     else:
         flash(_("The report on %(month)s has been filed.", month=reports.key(month_on)), "success")
-        for code in report.warnings:
+        for code in warnings:
             flash(WARNING_LABELS[code](), "warning")
     if g.role == ac.ROLE_TENANT:
         return redirect(url_for("tenants.portal"))
-    return redirect(url_for("tenants.company_reports", company_id=company.id))
+    return redirect(url_for("tenants.company_reports", company_id=company_id))
 
 
 @bp.route("/<int:company_id>/reports")

@@ -153,3 +153,15 @@ def test_a_photo_is_served_inline_and_other_files_as_attachments():
     assert content_disposition("活动照片.jpg", "1/ab.jpg", as_attachment=False).startswith('inline; filename="file.jpg"')
     assert content_disposition("", "1/ab.png") == 'attachment; filename="file.png"'
     assert content_disposition("x.PDF", "1/ab.pdf") == 'attachment; filename="x.pdf"'
+
+
+def test_the_413_page_states_a_limit_below_1_mb_in_kb_not_as_0_mb(databases, app):
+    from operator_app.errors import request_size_text
+
+    assert [request_size_text(size) for size in (500, 64 * 1024, 1536 * 1024, 25 * 1024 * 1024)] == [
+        "500 B", "64 KB", "1.5 MB", "25 MB"]
+    small = make_app(app.config["SQLALCHEMY_DATABASE_URI"], MAX_CONTENT_LENGTH=64 * 1024)
+    response = small.test_client().post("/login", data={"email": "a@example.com", "password": "0" * 100_000})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "文件过大" in page
+    assert "单次 64 KB 的上限" in page and "0 MB" not in page
