@@ -29,7 +29,7 @@ from sqlalchemy import BigInteger, and_, cast, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from operator_app import audit
+from operator_app import audit, sqlite
 from operator_app.extensions import db
 from operator_app.timeutil import add_months, month_end, month_key, month_of, parse_month, utcnow
 from tenants.models import Lease, TenantCompany
@@ -131,20 +131,11 @@ def display_number(number, prefix=None):
 # --- Issuing ----------------------------------------------------------------------------------------------
 
 def begin_writing():
-    """Start the database transaction now, before any savepoint.
-
-    SQLite's driver (pysqlite) opens its transaction only at the first INSERT/UPDATE/DELETE, so a SAVEPOINT
-    issued before any write would open a transaction of its own and its RELEASE would commit it: the bill
-    would stay even if the request later rolled back. BEGIN IMMEDIATE also takes SQLite's write lock at once,
-    so concurrent issuers queue (busy timeout) instead of failing on a stale read snapshot. PostgreSQL needs
-    nothing: its transactions begin with the first statement and savepoints nest.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
-        return
-    driver = connection.connection.driver_connection
-    if not driver.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the database's write lock now: concurrent issuers queue here, and what this transaction reads from
+    here on (the settings, the bills already issued, the numbers) is what the issuer before it committed. On
+    SQLite ``BEGIN IMMEDIATE`` (``operator_app.sqlite``, which also keeps every savepoint inside the transaction,
+    called or not); on PostgreSQL nothing, the number counter's row lock queues issuers."""
+    sqlite.begin_immediate(db.session.connection())
 
 
 def _leases_billable(first_month, last_month):

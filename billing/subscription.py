@@ -297,8 +297,9 @@ def fetch_subscription(subscription_id):
 
 def may_follow(row, subscription_id):
     """True when ``subscription_id`` is the row's subscription, or may become it: the row has none, or its
-    subscription has ended (a new subscription of the same customer after a cancellation)."""
-    if not subscription_id:
+    subscription has ended (a new subscription of the same customer after a cancellation). False for anything
+    that is not an id (a signed payload with a list or a number there must not be stored as the subscription)."""
+    if not subscription_id or not isinstance(subscription_id, str):
         return False
     return row.stripe_subscription_id in (None, subscription_id) or row.status in ENDED_STATUSES
 

@@ -11,7 +11,6 @@ from flask import abort
 from functools import cache
 
 from sqlalchemy import ForeignKey, Table, event, inspect as sa_inspect, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -205,16 +204,3 @@ def get_or_404(model, object_id, **criteria):
     if obj is None:
         abort(404)
     return obj
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: enforce foreign keys, write-ahead log for concurrent readers, wait instead of failing on locks."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
-        return
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()

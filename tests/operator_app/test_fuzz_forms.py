@@ -16,7 +16,7 @@ from operator_app.accounts import constants as c
 from operator_app.db import BaseOwnedMixin, scoped_to
 from operator_app.extensions import db
 
-from ..helpers import field_errors
+from ..helpers import Browser, field_errors
 from .test_isolation import BASE_SCOPED, one_of_everything
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
@@ -256,3 +256,251 @@ def test_a_huge_amount_is_refused_with_a_message_not_a_500(app, factory, browser
     with app.app_context(), scoped_to(base.id):
         from tenants.models import MonthlyReport
         assert db.session.scalar(db.select(db.func.count()).select_from(MonthlyReport)) == 0
+
+
+# --- The public forms: no login -----------------------------------------------------------------------------
+# Every POST route of PUBLIC and PUBLIC_BASE (tests/operator_app/test_isolation.py) is fuzzed below: the forms
+# with a fresh browser for each example (a visitor: no cookie, its own CSRF token, the login counters emptied so
+# that throttling does not hide the form), the page's fields filled with valid values first so that the
+# validation goes past the first field; the Stripe webhook (no form: a signed body) has its own test.
+
+WEBHOOK = "stripe_webhook.receive"
+PUBLIC_ALLOWED = ALLOWED | {429}  # a throttled visitor is answered with a page saying so
+
+
+def public_world(app, factory):
+    """one_of_everything's base with its rules published and open to applications, a workstation person with
+    a known phone, an activity whose sign-in is open now; returns (base, ids, forms): forms maps each public
+    form's endpoint to (the page showing it, its valid values), both callables (an invitation is used up)."""
+    from datetime import timedelta
+
+    from ledger.models import Activity
+    from operator_app.accounts.models import Base
+    from operator_app.timeutil import today_in, utcnow
+    from tenants import attendance_services
+    from tenants.models import CheckInPoint
+    from tenants.rules import rules_of
+
+    from ..helpers import PASSWORD, company_values
+
+    base, ids = one_of_everything(factory)
+    phone = "13988887777"
+    _person_id, pin = factory.person(base, ids["company_id"], name="扫码人员", phone=phone)
+    activity_id = factory.activity(base, starts_at=utcnow() + timedelta(minutes=30), title="正在签到的活动")
+    with app.app_context(), scoped_to(base.id):
+        rules = rules_of(base)
+        rules.is_published = rules.accepts_applications = True
+        rules.required_documents = ["licence"]
+        point = db.session.get(CheckInPoint, ids["point_id"])
+        code = attendance_services.point_code(point, today_in(db.session.get(Base, base.id).timezone))
+        signin_code = db.session.get(Activity, activity_id).signin_code
+        db.session.commit()
+    company = {key: ("y" if value is True else None if value is False else str(value))
+               for key, value in company_values(90).items() if value is not None}
+    counter = iter(range(1, 10_000))
+
+    def signup_values():
+        n = next(counter)
+        return {"operator_name": f"模糊测试运营单位{n}", "base_name": f"模糊测试基地{n}", "base_slug": f"fuzz-{n}",
+                "base_type": "industrial", "user_name": f"模糊{n}", "email": f"fuzz-signup{n}@example.com",
+                "password": PASSWORD, "confirm": PASSWORD}
+
+    def path(endpoint, **values):
+        rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == endpoint)
+        return _path(rule, {"base_slug": base.slug, **values})
+
+    def invitation_page():
+        _id, token = factory.invitation(base, email=f"fuzz-invitee{next(counter)}@example.com")
+        return path("auth.accept_invite", token=token)
+
+    apply_page = path("tenants_public.public_apply")
+    checkin_page = path("tenants_public.public_checkin", point_id=ids["point_id"], code=code)
+    signin_page = path("ledger_public.signin", activity_id=activity_id, code=signin_code)
+    forms = {
+        "auth.login": (lambda: path("auth.login"), lambda: {"email": base.owner.email, "password": PASSWORD}),
+        "auth.signup": (lambda: path("auth.signup"), signup_values),
+        "auth.accept_invite": (invitation_page, lambda: {"name": "受邀的人", "phone": "13900001111",
+                                                         "password": PASSWORD, "confirm": PASSWORD}),
+        "tenants_public.public_apply": (lambda: apply_page, lambda: dict(company)),
+        "tenants_public.public_checkin": (lambda: checkin_page, lambda: {"phone": phone, "pin": pin}),
+        "ledger_public.signin": (lambda: signin_page,
+                                 lambda: {"name": "来签到的人", "phone": "13700001234", "company_name": "某公司"}),
+    }
+    return base, ids, forms
+
+
+def public_form(browser, page):
+    """The POST form of ``page`` a visitor fills in: (action, fields)."""
+    response = browser.get(page)
+    assert response.status_code == 200, (page, response.status_code)
+    forms = parse_forms(response.get_data(as_text=True), page)
+    assert forms, f"no form on {page}"
+    return max(forms, key=lambda form: len(form[1]))
+
+
+def _public_fuzz_test(app, base, endpoint, page_of, valid_values):
+    """The property test of one public form: fuzzed values in, never a 5xx out; the base's records stay valid."""
+
+    @FUZZ_SETTINGS
+    @given(data=st.data())
+    def post_fuzzed(data):
+        app.extensions["login_counter"].__init__()
+        browser = Browser(app.test_client())
+        action, fields = public_form(browser, page_of())
+        token = fields.pop("csrf_token", {}).get("value", "")
+        for name, value in valid_values().items():
+            if name in fields:
+                fields[name] = {**fields[name], "value": value}
+        values = fuzzed_values(data, fields)
+        values["csrf_token"] = token
+        response = browser.client.post(action, data=values)
+        assert response.status_code in PUBLIC_ALLOWED, (endpoint, response.status_code)
+        if endpoint.startswith(("tenants_public.", "ledger_public.")):
+            problems = invalid_records(app, base.id)
+            assert not problems, (endpoint, problems)
+
+    return post_fuzzed
+
+
+def test_every_public_form_as_a_visitor(app, factory):
+    from .test_isolation import PUBLIC, PUBLIC_BASE
+
+    base, _ids, forms = public_world(app, factory)
+    posting = {rule.endpoint for rule in app.url_map.iter_rules()
+               if rule.endpoint in PUBLIC | PUBLIC_BASE and "POST" in rule.methods}
+    assert posting - {WEBHOOK} == set(forms), "a public route that takes POST and is not fuzzed here"
+    failures = []
+    for endpoint, (page_of, valid_values) in sorted(forms.items()):
+        app.extensions["login_counter"].__init__()
+        visitor = Browser(app.test_client())  # the valid values first: they pass, so the fuzzing starts past them
+        action, fields = public_form(visitor, page_of())
+        response = visitor.client.post(action, data={**_baseline(fields), **valid_values()})
+        assert response.status_code in (200, 302) and not field_errors(response), (endpoint, field_errors(response))
+        try:
+            _public_fuzz_test(app, base, endpoint, page_of, valid_values)()
+        except Exception as error:  # noqa: BLE001 - collected so that one run shows every route's failure
+            notes = "\n".join(getattr(error, "__notes__", []))
+            failures.append(f"{endpoint}: {error!r}\n{notes}")
+    assert not failures, "\n\n".join(failures)
+    assert not invalid_records(app, base.id)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2 ** 70), max_value=2 ** 70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
+    max_leaves=8)
+# The ids the world below knows (a subscribed customer, a connected account, a payment link) and words Stripe uses.
+KNOWN = ["cus_fuzz", "sub_fuzz", "acct_fuzz", "cs_fuzz", "", "active", "past_due", "canceled", "unpaid", "paid",
+         "subscription", "payment", "cny", "usd", "plan_test_starter"]
+OBJECT_KEYS = ["id", "customer", "subscription", "status", "mode", "payment_status", "amount_total", "amount_paid",
+               "amount_due", "currency", "created", "current_period_end", "cancel_at_period_end", "items", "plan",
+               "lines", "period_end", "number", "hosted_invoice_url", "payment_intent", "client_reference_id",
+               "metadata", "latest_invoice", "parent", "subscription_details"]
+EVENT_TYPES = ["customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
+               "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded",
+               "invoice.payment_failed", "checkout.session.completed", "checkout.session.async_payment_succeeded",
+               "checkout.session.expired", "charge.refunded", ""]
+FIELD_VALUES = st.one_of(st.sampled_from(KNOWN), JSON_VALUES)
+
+
+@st.composite
+def stripe_events(draw):
+    """An event as Stripe would send it, with any values; ``created`` is seconds from now (or any integer)."""
+    known = {"customer": st.sampled_from(["cus_fuzz", {"id": "cus_fuzz"}]),
+             "id": st.sampled_from(["sub_fuzz", "cs_fuzz", "in_fuzz"]), "subscription": st.just("sub_fuzz")}
+    obj = draw(st.fixed_dictionaries({key: st.one_of(value, FIELD_VALUES) for key, value in known.items()},
+                                     optional={key: FIELD_VALUES for key in OBJECT_KEYS if key not in known}))
+    event = {"id": draw(st.one_of(st.just("evt_fuzz"), st.text(min_size=1, max_size=30))),
+             "type": draw(st.one_of(st.sampled_from(EVENT_TYPES), st.text(max_size=40))),
+             "created": draw(st.one_of(st.integers(min_value=-10 ** 6, max_value=10 ** 6).map(lambda s: ("now", s)),
+                                       st.integers(min_value=-(2 ** 40), max_value=2 ** 64))),
+             "data": {"object": obj}}
+    account = draw(st.sampled_from(["platform", "platform", "connected", "any"]))
+    if account != "platform":
+        event["account"] = "acct_fuzz" if account == "connected" else draw(FIELD_VALUES)
+    return event
+
+
+def test_the_stripe_webhook_with_any_body_signed_or_not(app, factory, browser, monkeypatch):
+    """The one public POST without a form: any body, unsigned or signed with the right secret, any values in a
+    signed event (for a subscribed operator, a connected account and a payment link that exist): 200 (applied,
+    ignored, recorded as malformed) or 400 (not a genuine event), never a 500. 503 only as the webhook's own
+    "retry later" when it had to ask Stripe (pointed at a closed port here) and could not."""
+    import json
+    import time
+
+    from billing import invoicing
+    from billing.models import PaymentLink, Subscription
+
+    from ..billing.stripe_server import WEBHOOK_SECRET, WEBHOOK_URL, signature
+
+    base, ids = build_world(factory)
+    with app.app_context():
+        db.session.add(Subscription(operator_id=base.operator_id, stripe_customer_id="cus_fuzz",
+                                    stripe_subscription_id="sub_fuzz", status="active"))
+        with scoped_to(base.id):
+            settings = invoicing.settings_of()
+            settings.stripe_account_id = "acct_fuzz"
+            db.session.add(settings)
+            db.session.add(PaymentLink(invoice_id=ids["invoice_id"], stripe_session_id="cs_fuzz",
+                                       url="https://checkout.stripe.com/c/pay/cs_fuzz", amount_fen=1_000))
+            db.session.commit()
+    for key, value in {"STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "STRIPE_SECRET_KEY": "sk_test_fuzz",
+                       "STRIPE_API_BASE": "http://127.0.0.1:9"}.items():
+        monkeypatch.setitem(app.config, key, value)
+
+    sent = iter(range(1, 10_000))
+
+    @FUZZ_SETTINGS
+    @given(event=stripe_events(), how=st.sampled_from(["signed event"] * 3 + ["signed body", "forged"]),
+           raw=st.one_of(st.binary(max_size=200), st.text(max_size=200)),
+           header=st.one_of(st.text(st.characters(exclude_characters="\r\n"), max_size=120),
+                            st.sampled_from(["t=1,v1=" + "0" * 64, "v1=x", ""])))
+    def deliver_fuzzed(event, how, raw, header):
+        event["id"] = f"{event['id']}-{next(sent)}"  # a new event each time (a repeat is answered "duplicate")
+        if isinstance(event["created"], tuple):
+            event["created"] = int(time.time()) + event["created"][1]
+        body = json.dumps(event, ensure_ascii=False) if how != "signed body" else raw
+        body = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        headers = {"Content-Type": "application/json",
+                   "Stripe-Signature": header if how == "forged" else signature(body)}
+        response = browser.client.post(WEBHOOK_URL, data=body, headers=headers)
+        if response.status_code == 503:
+            assert response.get_json() == {"error": "retry later"}
+        else:
+            assert response.status_code in (200, 400), (response.status_code, event)
+        if how == "forged":
+            assert response.status_code == 400, "an unsigned or forged body is refused"
+
+    deliver_fuzzed()
+    assert not invalid_records(app, base.id)
+
+
+def test_a_signed_subscription_event_whose_id_is_not_a_string_is_ignored_not_a_500(app, factory, browser,
+                                                                                  monkeypatch):
+    """Found by the webhook fuzzing: for a customer whose subscription had ended, an event with ``"id": [null]``
+    passed ``may_follow`` and was stored as the subscription id (the database refused the list: a 500)."""
+    import json
+    import time
+
+    from billing.models import Subscription
+
+    from ..billing.stripe_server import WEBHOOK_SECRET, WEBHOOK_URL, signature
+
+    base = factory.base()
+    with app.app_context():
+        db.session.add(Subscription(operator_id=base.operator_id, stripe_customer_id="cus_ended",
+                                    stripe_subscription_id="sub_ended", status="canceled"))
+        db.session.commit()
+    monkeypatch.setitem(app.config, "STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    for subscription_id in ([None], 42, {"id": "sub_new"}):
+        body = json.dumps({"id": f"evt_not_an_id_{subscription_id!r}", "type": "customer.subscription.updated",
+                           "created": int(time.time()), "data": {"object": {"id": subscription_id,
+                                                                            "customer": "cus_ended"}}}).encode()
+        response = browser.client.post(WEBHOOK_URL, data=body, headers={"Content-Type": "application/json",
+                                                                        "Stripe-Signature": signature(body)})
+        assert response.status_code == 200 and response.get_json()["outcome"] == "ignored", subscription_id
+    with app.app_context():
+        row = db.session.scalar(db.select(Subscription).where(Subscription.operator_id == base.operator_id))
+        assert (row.stripe_subscription_id, row.status) == ("sub_ended", "canceled")
