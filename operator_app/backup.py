@@ -74,8 +74,11 @@ def upload_folder():
 
     backend = storage()
     if not isinstance(backend, LocalStorage):
-        raise BackupError("Uploaded files are not kept in a local folder; back up the object storage itself "
-                          "(docs/deploy.md, \"Backups\").")
+        describe = getattr(backend, "describe", lambda: "object storage")
+        raise BackupError(f"flask backup and flask restore keep the uploaded files of a local folder; this app keeps "
+                          f"them in {describe()} (STORAGE_BACKEND={current_app.config.get('STORAGE_BACKEND')}). "
+                          "Back up the database with its own tool and copy the bucket with the storage's (rclone "
+                          "sync, aws s3 sync), as docs/deploy.md (\"Backups\") describes.")
     return Path(backend.root).resolve()
 
 

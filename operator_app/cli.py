@@ -1,6 +1,7 @@
 """Command-line commands: demo data, platform admins, backup and restore, the scheduler process and scheduled
 jobs."""
 import logging
+import signal
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -109,9 +110,13 @@ def register(app):
         click.echo(f"Scheduler started ({TIMEZONE.key}); each job runs now to catch up, then on its trigger:")
         for job in JOBS.values():
             click.echo(f"  {job.name:32} {_describe_trigger(job)}")
+        # SIGTERM (systemd's and Docker's stop) and SIGINT (Ctrl-C, KillSignal=SIGINT) both stop it gently, even
+        # when SIGINT came ignored from a shell that started it in the background.
+        signal.signal(signal.SIGTERM, _stop_scheduler)
+        signal.signal(signal.SIGINT, _stop_scheduler)
         try:
             scheduler.start()
-        except KeyboardInterrupt:  # Ctrl-C, or systemd's stop with KillSignal=SIGINT (docs/deploy.md)
+        except KeyboardInterrupt:
             scheduler.shutdown()  # waits for a running job, so no base's work is cut off
             click.echo("Scheduler stopped.")
 
@@ -145,6 +150,44 @@ def register(app):
         click.echo(f"{name}: {result}")
         if result.failed:
             raise click.exceptions.Exit(1)  # the failures are logged above; cron and monitors see the status
+
+    @app.cli.group()
+    def bench():
+        """Benchmark data (the generator in benchmarks/, run from the project's folder)."""
+
+    @bench.command("generate")
+    @click.option("--scale", "scale_name", default="small", show_default=True,
+                  type=click.Choice(["province", "small", "base300"]),
+                  help="province: 200 bases x 100 companies; small: 10 x 100; base300: 1 x 300.")
+    @click.option("--bases", type=click.IntRange(min=1), help="Override the scale's number of bases.")
+    @click.option("--companies", type=click.IntRange(min=1), help="Override the companies per base.")
+    @click.option("--months", type=click.IntRange(min=1), help="Override the months of monthly reports.")
+    @click.option("--seed", type=int, default=1, show_default=True, help="The same seed makes the same data.")
+    @click.option("--copy/--no-copy", "use_copy", default=None,
+                  help="PostgreSQL: load with COPY (default: when the role bypasses row-level security).")
+    def bench_generate(scale_name, bases, companies, months, seed, use_copy):
+        """Fill this EMPTY database with realistic bases, companies, reports, ledger, attendance and bills.
+
+        Every generated user's password is printed at the end; a base's manager logs in as
+        manager.<base slug>@bench.example.com."""
+        from benchmarks.generate import PASSWORD, SCALES, GeneratorRefused, base_slug, generate, manager_email
+
+        scale = SCALES[scale_name].with_overrides(bases=bases, companies=companies, months=months)
+        try:
+            result = generate(app, scale, seed=seed, progress=click.echo, use_copy=use_copy)
+        except GeneratorRefused as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Generated {result['rows']:,} rows in {result['elapsed']:.1f} s "
+                   f"({result['write_seconds']:.1f} s in the database's writes"
+                   f"{', COPY' if result['copy'] else ''}); {result['files']:,} files placed.")
+        for table, rows in result["tables"].items():
+            click.echo(f"  {table:28} {rows:>12,}")
+        click.echo(f"Log in as {manager_email(base_slug(0))} (any base: manager.<slug>@…), password {PASSWORD}.")
+
+
+def _stop_scheduler(signum, frame):
+    """A stop signal to `flask scheduler`: end its main loop as Ctrl-C does, in the main thread."""
+    raise KeyboardInterrupt
 
 
 def _describe_trigger(job):

@@ -57,6 +57,15 @@ class Config:
     MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # one document or spreadsheet
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # a whole request; larger ones answer 413
     UPLOAD_FOLDER = None  # default: <instance>/uploads
+    # Where uploads are kept: "local" (UPLOAD_FOLDER) or "s3" (a private bucket of S3-compatible storage).
+    STORAGE_BACKEND = "local"
+    S3_ENDPOINT_URL = None  # unset: AWS S3 itself; MinIO, Aliyun OSS, Tencent COS, … give their address
+    S3_BUCKET = None
+    S3_REGION = None
+    S3_ACCESS_KEY_ID = None  # unset (both): boto3's own chain (AWS_* variables, ~/.aws, an instance role)
+    S3_SECRET_ACCESS_KEY = None
+    S3_PREFIX = ""  # the objects' names start with it ("shuangchuang/"), so one bucket can hold several apps
+    S3_ADDRESSING_STYLE = "auto"  # "path" (MinIO) or "virtual" (Aliyun OSS, Tencent COS) when the service needs one
     SESSION_IDLE_DAYS = 7  # a login unused this long ends
     SESSION_MAX_DAYS = 30  # and every login ends this long after it began
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
@@ -102,6 +111,11 @@ class Config:
         self.MIGRATION_DATABASE_URL = normalise_database_url(migration_url) if migration_url else None
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or None
+        self.STORAGE_BACKEND = (os.environ.get("STORAGE_BACKEND") or self.STORAGE_BACKEND).strip().lower()
+        for name in ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"):
+            setattr(self, name, os.environ.get(name) or None)
+        self.S3_PREFIX = os.environ.get("S3_PREFIX", self.S3_PREFIX)
+        self.S3_ADDRESSING_STYLE = os.environ.get("S3_ADDRESSING_STYLE") or self.S3_ADDRESSING_STYLE
         self.PUBLIC_URL = (os.environ.get("PUBLIC_URL") or "").rstrip("/") or None
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER") or None
         self.MAIL_PORT = _int("MAIL_PORT", self.MAIL_PORT)
@@ -196,4 +210,21 @@ def load_config(env_name, instance_path, overrides=None):
     for key, value in (overrides or {}).items():
         setattr(config, key, value)
     config.finalise(instance_path)
+    check_storage(config)
     return config
+
+
+def check_storage(config):
+    """Refuse an unknown STORAGE_BACKEND or object storage without a bucket (RuntimeError, at start rather than at
+    the first upload); give S3_PREFIX its one trailing slash."""
+    if config.STORAGE_BACKEND not in ("local", "s3"):
+        raise RuntimeError(f"STORAGE_BACKEND must be local or s3, not {config.STORAGE_BACKEND!r}")
+    if config.STORAGE_BACKEND == "s3":
+        if not config.S3_BUCKET:
+            raise RuntimeError("STORAGE_BACKEND=s3 needs S3_BUCKET (and S3_ENDPOINT_URL for a service other than "
+                               "AWS S3; docs/deploy.md, \"Object storage\")")
+        if config.S3_ADDRESSING_STYLE not in ("auto", "path", "virtual"):
+            raise RuntimeError(f"S3_ADDRESSING_STYLE must be auto, path or virtual, not "
+                               f"{config.S3_ADDRESSING_STYLE!r}")
+    prefix = (config.S3_PREFIX or "").strip("/")
+    config.S3_PREFIX = prefix + "/" if prefix else ""

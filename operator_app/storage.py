@@ -1,9 +1,17 @@
-"""File storage: one interface for every upload; local folder by default (S3-compatible storage later).
+"""File storage: one interface for every upload; a local folder by default, S3-compatible object storage with
+``STORAGE_BACKEND=s3``.
 
 Files get generated names; the original name, type, size and hash are kept in ``StoredFile``. Files are
-served only by views that first load the owning record within the current base.
+served only by views that first load the owning record within the current base (``send_stored``): never from
+the folder or the bucket directly, which stays private.
+
+A backend has ``write(key, data)`` (all or nothing: a reader never sees half a file), ``read(key)`` and
+``open(key)`` (FileNotFoundError for a missing key), ``delete(key)`` (a missing key is no error) and
+``exists(key)``.
 """
+import base64
 import hashlib
+import logging
 import os
 import secrets
 import unicodedata
@@ -19,6 +27,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .db import BaseOwnedMixin
 from .extensions import db
 from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 # What a document upload may be, recognised by its first bytes (never by the name the browser sends).
 SIGNATURES = {
@@ -93,18 +103,114 @@ class LocalStorage:
     def read(self, key):
         return self._path(key).read_bytes()
 
+    def open(self, key):
+        """The file opened for reading (binary); FileNotFoundError when there is none."""
+        return self._path(key).open("rb")
+
     def delete(self, key):
         self._path(key).unlink(missing_ok=True)
 
+    def exists(self, key):
+        return self._path(key).is_file()
+
     def path(self, key):
+        """The file's place on disk (local storage only: object storage has no path)."""
         return self._path(key)
+
+    def describe(self):
+        return f"the folder {self.root}"
+
+
+class S3Storage:
+    """Files as objects ``<prefix><base id>/<generated name>`` in a private bucket of S3-compatible storage
+    (AWS S3, MinIO, Ceph, Aliyun OSS, Tencent COS, …), reached with boto3.
+
+    A PUT is atomic (a reader sees the whole object or none), so ``write`` needs no temporary name. Objects
+    are written without an ACL (the bucket's own, private) and leave only through ``send_stored``.
+    """
+
+    def __init__(self, bucket, *, prefix="", endpoint_url=None, region=None, access_key_id=None,
+                 secret_access_key=None, addressing_style="auto", client=None):
+        self.bucket = bucket
+        self.prefix = prefix
+        self.endpoint_url = endpoint_url
+        if client is None:
+            import boto3
+            from botocore.config import Config as BotoConfig
+
+            client = boto3.session.Session().client(
+                "s3", endpoint_url=endpoint_url or None, region_name=region or None,
+                # Unset: boto3's own chain (AWS_* variables, ~/.aws, an instance role).
+                aws_access_key_id=access_key_id or None, aws_secret_access_key=secret_access_key or None,
+                config=BotoConfig(
+                    signature_version="s3v4", s3={"addressing_style": addressing_style or "auto"},
+                    connect_timeout=5, read_timeout=60, retries={"max_attempts": 3, "mode": "standard"},
+                    # boto3's default CRC checksums are refused by several S3-compatible services; a PUT carries
+                    # Content-MD5 instead, which all of them check.
+                    request_checksum_calculation="when_required", response_checksum_validation="when_required"))
+        self.client = client
+
+    def _key(self, key):
+        return self.prefix + key
+
+    def write(self, key, data):
+        content_type = CONTENT_TYPES.get(Path(key).suffix.lstrip(".").lower(), "application/octet-stream")
+        digest = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type,
+                               ContentMD5=digest)
+
+    def _get(self, key):
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(f"s3://{self.bucket}/{self._key(key)}") from None
+
+    def read(self, key):
+        with self._get(key)["Body"] as body:
+            return body.read()
+
+    def open(self, key):
+        """The object's body as a stream (read it in chunks, then close it); FileNotFoundError when missing."""
+        answer = self._get(key)
+        body = answer["Body"]
+        body.size = answer.get("ContentLength")
+        return body
+
+    def delete(self, key):
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # a missing key is no error in S3
+
+    def exists(self, key):
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def describe(self):
+        where = f" at {self.endpoint_url}" if self.endpoint_url else ""
+        return f"the bucket {self.bucket}{where} (prefix {self.prefix or 'none'})"
+
+
+def make_storage(config, instance_path):
+    """The backend ``config`` asks for: STORAGE_BACKEND "local" (UPLOAD_FOLDER) or "s3" (the S3_* settings)."""
+    if config.get("STORAGE_BACKEND", "local") == "s3":
+        return S3Storage(config["S3_BUCKET"], prefix=config.get("S3_PREFIX") or "",
+                         endpoint_url=config.get("S3_ENDPOINT_URL"), region=config.get("S3_REGION"),
+                         access_key_id=config.get("S3_ACCESS_KEY_ID"),
+                         secret_access_key=config.get("S3_SECRET_ACCESS_KEY"),
+                         addressing_style=config.get("S3_ADDRESSING_STYLE") or "auto")
+    return LocalStorage(config.get("UPLOAD_FOLDER") or Path(instance_path) / "uploads")
 
 
 def storage():
+    """The current app's storage backend (made at first use, then kept: one S3 client per process)."""
     backend = current_app.extensions.get("storage")
     if backend is None:
-        root = current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads"
-        backend = current_app.extensions["storage"] = LocalStorage(root)
+        backend = current_app.extensions["storage"] = make_storage(current_app.config, current_app.instance_path)
     return backend
 
 
@@ -176,7 +282,7 @@ def _keep_written_files(session):
         return  # a savepoint released (after_commit fires for those too): the transaction can still roll back
     session.info.pop(_WRITTEN, None)
     for backend, key in session.info.pop(_DISCARDED, []):
-        backend.delete(key)
+        _delete_quietly(backend, key, "discarded")
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -185,12 +291,32 @@ def _remove_written_files(session, previous_transaction):
     if not previous_transaction.parent:  # the outermost transaction, not a savepoint
         session.info.pop(_DISCARDED, None)
         for backend, key in session.info.pop(_WRITTEN, []):
-            backend.delete(key)
+            _delete_quietly(backend, key, "rolled back")
+
+
+def _delete_quietly(backend, key, why):
+    """Delete a file no row names any more. The transaction is already over: a failure (object storage
+    unreachable) leaves an orphan, which is logged, never an error for the request or job that ended it."""
+    try:
+        backend.delete(key)
+    except Exception:  # any backend's failure: the file is only an orphan
+        log.exception("Could not delete the %s file %s from %s", why, key, backend.describe())
 
 
 def send_stored(stored, as_attachment=True):
-    """Answer with the stored file's bytes under its original name (the caller checked access)."""
-    response = send_file(storage().path(stored.key), mimetype=stored.content_type)
+    """Answer with the stored file's bytes under its original name (the caller checked access).
+
+    From object storage the bytes are streamed through the app, never by a link to the bucket, which stays
+    private. Raises FileNotFoundError when the file is gone (a draft's export replaced meanwhile).
+    """
+    backend = storage()
+    if isinstance(backend, LocalStorage):
+        response = send_file(backend.path(stored.key), mimetype=stored.content_type)
+    else:
+        body = backend.open(stored.key)
+        response = send_file(body, mimetype=stored.content_type, conditional=False, etag=False)
+        if body.size is not None:
+            response.content_length = body.size
     response.headers["Content-Disposition"] = content_disposition(stored.original_name, stored.key,
                                                                   as_attachment)
     return response
