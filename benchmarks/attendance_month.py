@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask_migrate import upgrade
 from sqlalchemy import event, insert
 
+from benchmarks.generate import insert_rows
 from operator_app import create_app
 from operator_app.db import scoped_to
 from operator_app.extensions import db
@@ -37,13 +38,13 @@ def build(app):
                                          "is_workstation": True, "workstation_count": 5}, status="in_residence",
                                         by=owner) for n in range(COMPANIES)]
             pin = hash_password("123456")
-            db.session.execute(insert(WorkstationPerson), [
+            insert_rows(db.session, insert(WorkstationPerson), [
                 {"base_id": base.id, "company_id": companies[n % COMPANIES].id, "name": f"人员{n}",
                  "phone": f"139{n:08d}", "pin_hash": pin, "pin_version": 1, "active_from": date(2026, 1, 1)}
                 for n in range(PEOPLE)])
             people = db.session.execute(db.select(WorkstationPerson.id, WorkstationPerson.company_id)).all()
             days = [date(2026, 10, 1) + timedelta(days=n) for n in range(31)]
-            db.session.execute(insert(Attendance), [
+            insert_rows(db.session, insert(Attendance), [
                 {"base_id": base.id, "person_id": person_id, "company_id": company_id, "present_on": day,
                  "is_present": True, "source": "qr"}
                 for person_id, company_id in people for day in days if (person_id + day.day) % 5])
