@@ -108,11 +108,17 @@ def _empty_database_after_test(request):
         tables = [table.name for table in reversed(db.metadata.sorted_tables)]
         with _owner_engine(application).begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.execute(text("TRUNCATE " + ", ".join(f'"{name}"' for name in tables)
-                                        + " RESTART IDENTITY CASCADE"))
-            else:
-                for name in tables:
-                    connection.execute(text(f'DELETE FROM "{name}"'))
+                # DELETE is some twenty times faster than TRUNCATE on tables holding a test's few rows. The
+                # policies are forced on the owner too: this transaction sees every base.
+                connection.execute(text("SELECT set_config('app.unscoped', 'on', true)"))
+            for name in tables:
+                connection.execute(text(f'DELETE FROM "{name}"'))
+            if connection.dialect.name == "postgresql":
+                counted = [table.name for table in db.metadata.sorted_tables
+                           if "id" in table.c and table.c.id.autoincrement is not False
+                           and table.c.id.type.python_type is int]
+                connection.execute(text("SELECT " + ", ".join(
+                    f"setval(pg_get_serial_sequence('\"{name}\"', 'id'), 1, false)" for name in counted)))
         application.extensions["login_counter"].__init__()
 
 
