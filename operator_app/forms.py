@@ -30,9 +30,12 @@ class _CleanTextMeta:
 
 
 def _one_message_for_unreadable_input(form):
-    """A value that could not be read ("x" for a number) gets that message alone, not a range error too."""
+    """A value that could not be read ("x" for a number) gets that message alone, not a range error too.
+
+    Nothing typed is not unreadable: an empty required field keeps its "required" message."""
     for field in form:
-        if field.process_errors and field.errors:  # (Optional() clears both for an empty value)
+        typed = any(str(value).strip() for value in (field.raw_data or []))
+        if field.process_errors and field.errors and typed:  # (Optional() clears both for an empty value)
             field.errors = list(field.process_errors)
         if hasattr(field, "form") and field.type == "FormField":
             _one_message_for_unreadable_input(field.form)

@@ -143,7 +143,7 @@ def _lease_page(company, form, lease=None, status=200):
     references = {space: repr(float(ref.price / 100)) if ref.price else "" for space, ref in
                   result.references.items()}
     return render_template("tenants/lease.html", company=company, form=form, lease=lease,
-                           references=references), status
+                           references=references, threshold=rules_of(g.base).discount_threshold_percent), status
 
 
 def _save_lease(company, form, lease=None):
