@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations run test bench messages clean
+.PHONY: install translations run test bench messages clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,3 +40,6 @@ messages: install
 
 clean:
 	rm -rf $(VENV) instance test-artifacts
+
+screenshots: translations
+	$(BIN)/python scripts/screenshots.py

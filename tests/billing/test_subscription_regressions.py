@@ -298,3 +298,22 @@ def test_a_plan_without_a_label_is_named_by_its_key_in_the_readers_language(app)
     with app.test_request_context("/"), force_locale("en"):
         assert str(Plan("enterprise", 50, 500, "price_x").label) == "Plan enterprise"
         assert str(Plan("starter", 1, 10, "price_y").label) == "Starter: one base"
+
+
+def test_an_open_invoice_links_to_paying_it_at_stripe(app, factory, browser, stripe_billing):
+    """An overdue invoice is paid on Stripe's hosted invoice page: its link says so; a paid one's only shows it."""
+    from datetime import datetime, timezone
+
+    base = factory.base()
+    set_subscription(app, base.operator_id, status="past_due", stripe_subscription_id="sub_open")
+    with app.app_context():
+        for n, status in enumerate(("open", "paid")):
+            db.session.add(OperatorInvoice(operator_id=base.operator_id, stripe_invoice_id=f"in_{status}",
+                                           number=f"N-{n}", status=status, amount_due=9900,
+                                           hosted_invoice_url=f"https://invoice.stripe.com/i/{status}",
+                                           created_at=datetime(2026, 11, 1 + n, tzinfo=timezone.utc)))
+        db.session.commit()
+    browser.login(base.owner)
+    html = browser.get("/operator/billing").get_data(as_text=True)
+    assert '<a href="https://invoice.stripe.com/i/open" rel="noopener noreferrer">在 Stripe 付款</a>' in html
+    assert '<a href="https://invoice.stripe.com/i/paid" rel="noopener noreferrer">在 Stripe 查看</a>' in html
