@@ -93,7 +93,7 @@ def test_a_payment_above_what_is_owed_says_so_on_the_confirmation_and_the_statem
     ("NaN", "Enter a number."),
     ("Infinity", "Enter a number."),
     ("一千", "Enter a number."),
-    ("", "Enter a number."),  # the project's one message for an empty or unreadable number
+    ("", "Enter the amount."),  # nothing typed: the field asks for it (unreadable input says "Enter a number.")
 ])
 def test_a_wrong_amount_is_refused_on_its_field_and_nothing_is_written(app, browser, money, amount, message):
     base, company, _ = money
