@@ -262,8 +262,9 @@ def my_invoices():
 def _company_panel(base, company):
     """The company file's billing panel: its open bills and its balance."""
     has_any = db.session.scalar(select(exists().where(RentInvoice.company_id == company.id)))
-    return {"has_bills": has_any, "open": settlement.open_invoices(company.id) if has_any else [],
-            "balance": settlement.balance(company.id) if has_any else None, "company": company,
+    open_bills = settlement.open_invoices(company.id) if has_any else []
+    return {"has_bills": has_any, "open": open_bills,
+            "balance": settlement.balance(company.id, open_bills) if has_any else None, "company": company,
             "today": today_in(base.timezone)}
 
 

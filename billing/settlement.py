@@ -108,8 +108,9 @@ class Balance:
         return self.owed_fen - self.credit_fen
 
 
-def balance(company_id):
-    owed = sum(amount for _, amount in open_invoices(company_id))
+def balance(company_id, open_bills=None):
+    """The company's Balance; ``open_bills``: its ``open_invoices()`` when the caller has them already."""
+    owed = sum(amount for _, amount in (open_invoices(company_id) if open_bills is None else open_bills))
     credit = sum(amount for _, amount in _remainders(Payment, Allocation.payment_id, company_id))
     credit += sum(amount for _, amount in _remainders(CreditNote, Allocation.credit_note_id, company_id))
     return Balance(owed, credit)

@@ -6,7 +6,7 @@ are then loaded with what they show (company, person, files, sign-ins) in one qu
 from dataclasses import dataclass
 
 from sqlalchemy import Integer, cast, func, literal_column, null, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from operator_app.db import current_base_id
 from operator_app.extensions import db
@@ -118,11 +118,12 @@ def load_entries(keys):
     wanted = {kind: [entry_id for entry_kind, entry_id in keys if entry_kind == kind] for kind in c.KINDS}
     loaded = {}
     queries = {
-        c.KIND_REQUEST: select(ServiceRequest).options(selectinload(ServiceRequest.company),
-                                                      selectinload(ServiceRequest.handler)),
-        c.KIND_VISIT: select(Visit).options(selectinload(Visit.company), selectinload(Visit.staff),
-                                            selectinload(Visit.agency)),
-        c.KIND_ACTIVITY: select(Activity).options(selectinload(Activity.organiser), selectinload(Activity.agency),
+        # Many-to-one relations come in the entries' own query (a join); collections in one query each.
+        c.KIND_REQUEST: select(ServiceRequest).options(joinedload(ServiceRequest.company),
+                                                      joinedload(ServiceRequest.handler)),
+        c.KIND_VISIT: select(Visit).options(joinedload(Visit.company), joinedload(Visit.staff),
+                                            joinedload(Visit.agency)),
+        c.KIND_ACTIVITY: select(Activity).options(joinedload(Activity.organiser), joinedload(Activity.agency),
                                                   selectinload(Activity.files), selectinload(Activity.signins)),
     }
     for kind, ids in wanted.items():

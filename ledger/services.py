@@ -89,9 +89,13 @@ class TeamCounts:
     agencies: int
 
 
-def team_counts(today):
-    """The service team against the policy: active people, certified mentors, agencies under agreement today."""
-    people = db.session.scalars(select(ServicePerson).where(ServicePerson.is_active.is_(True))).all()
+def team_counts(today, team_people=None):
+    """The service team against the policy: active people, certified mentors, agencies under agreement today.
+    ``team_people``: ``team()`` when the caller has it already."""
+    if team_people is None:
+        people = db.session.scalars(select(ServicePerson).where(ServicePerson.is_active.is_(True))).all()
+    else:
+        people = [person for person in team_people if person.is_active]
     partners = [agency for agency in agencies() if agency.in_agreement_on(today)]
     return TeamCounts(team=len(people), mentors=sum(person.counts_as_mentor for person in people),
                       agencies=len(partners))

@@ -88,12 +88,13 @@ def _entry_or_404(model, entry_id, edit=False):
 
 # --- The ledger ---------------------------------------------------------------------------------------------
 
-def _filter_form():
+def _filter_form(team=None):
     form = LedgerFilterForm(request.args, meta={"csrf": False})
     form.company.choices = [SelectChoice("", _("All companies"))] + [
         SelectChoice(company.id, company.name) for company in services.companies_in_files()]
+    people = services.team() if team is None else team
     form.person.choices = [SelectChoice("", _("Everyone"))] + [SelectChoice(person.id, person.name)
-                                                               for person in services.team()]
+                                                               for person in people]
     return form
 
 
@@ -101,12 +102,13 @@ def _filter_form():
 @roles_required(*STAFF_ROLES)
 def index():
     """The service ledger: every request, visit and activity, filtered, newest first."""
-    form = _filter_form()
+    team = services.team()
+    form = _filter_form(team)
     filters = listing.Filters.from_form(form)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     entries = listing.ledger_page(filters, page)
     return render_template("ledger/index.html", form=form, entries=entries, today=_today(),
-                           counts=services.team_counts(_today()),
+                           counts=services.team_counts(_today(), team),
                            args=filter_args(form, request.args))
 
 

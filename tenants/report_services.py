@@ -136,9 +136,12 @@ def month_totals(months):
     and filed anyway, or one removed from the files, counts in neither the figures nor the completeness)."""
     companies = db.session.scalars(select(TenantCompany).where(TenantCompany.deleted_at.is_(None),
                                                                TenantCompany.moved_in_on.is_not(None))).all()
-    submitted = db.session.scalars(select(MonthlyReport).where(
-        MonthlyReport.status == c.REPORT_SUBMITTED, MonthlyReport.month_on >= min(months),
-        MonthlyReport.month_on <= max(months))).all()
+    # The figures only, as plain rows: two years of a base's reports as ORM objects cost ~100 ms to build.
+    submitted = db.session.execute(select(
+        MonthlyReport.company_id, MonthlyReport.month_on, MonthlyReport.revenue_fen, MonthlyReport.tax_fen,
+        MonthlyReport.employees).where(MonthlyReport.status == c.REPORT_SUBMITTED,
+                                       MonthlyReport.month_on >= min(months),
+                                       MonthlyReport.month_on <= max(months))).all()
     by_key = {(report.company_id, report.month_on): report for report in submitted}
     totals = {}
     for month_on in months:

@@ -6,13 +6,17 @@ can keep it. The 20% workstation quota is 001 "8个有" §8; the percentage is a
 from dataclasses import asdict, dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect as sa_inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from operator_app.db import current_base_id
 from operator_app.extensions import db
 
 from . import constants as c
 from .models import BaseRules, TenantCompany
+
+
+_RULES_KEY = "base_rules"  # (base id, its BaseRules) in the session's info
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,15 @@ class RuleCheck:
 
 
 def rules_of(base):
-    """The base's rules row, created empty on first use (every base has exactly one)."""
+    """The base's rules row, created empty on first use (every base has exactly one).
+
+    Read once per session and base: a page's panels each ask for it (the dashboard did nine times). The row
+    kept is the session's own object, so a change made in the session shows, and a commit's expiry reloads it.
+    """
+    base_id = current_base_id()
+    kept = db.session.info.get(_RULES_KEY)
+    if kept is not None and base_id is not None and kept[0] == base_id and sa_inspect(kept[1]).persistent:
+        return kept[1]
     rules = db.session.scalar(select(BaseRules))
     if rules is None:
         try:
@@ -37,6 +49,8 @@ def rules_of(base):
                 db.session.add(rules)
         except IntegrityError:
             rules = db.session.scalar(select(BaseRules))
+    if base_id is not None and rules is not None:
+        db.session.info[_RULES_KEY] = (base_id, rules)
     return rules
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import audit
 from ..db import scoped_to, unscoped
@@ -175,9 +176,11 @@ def load_session_user(cookie_id):
     user_id, _, token = (cookie_id or "").partition(":")
     if not user_id.isdigit() or not token or len(token) > 100:
         return None
-    row = db.session.scalar(
-        select(UserSession).where(UserSession.token_hash == _token_hash(token),
-                                  UserSession.user_id == int(user_id), UserSession.revoked_at.is_(None)))
+    # One statement for the session, its user and the user's memberships (every base page reads them).
+    row = db.session.execute(
+        select(UserSession).options(joinedload(UserSession.user).joinedload(User.memberships))
+        .where(UserSession.token_hash == _token_hash(token), UserSession.user_id == int(user_id),
+               UserSession.revoked_at.is_(None))).unique().scalars().first()
     if row is None or not row.user.is_active:
         return None
     now, config = utcnow(), current_app.config
@@ -298,7 +301,7 @@ def pending_invitations(base):
 def base_members(base, roles=None):
     """Active memberships of ``base`` (only ``roles`` when given), ordered by role and name."""
     statement = (select(Membership).where(Membership.base_id == base.id, Membership.is_active.is_(True))
-                 .join(Membership.user).order_by(Membership.role, User.name))
+                 .join(Membership.user).options(contains_eager(Membership.user)).order_by(Membership.role, User.name))
     if roles:
         statement = statement.where(Membership.role.in_(roles))
     return db.session.scalars(statement).all()
