@@ -30,8 +30,7 @@ test: translations
 
 # Benchmarks (not part of the test command): timings and SQL counts of the heavy pages.
 bench: translations
-	$(BIN)/python -m benchmarks.attendance_month
-	$(BIN)/python -m benchmarks.quarterly_filing
+	$(BIN)/python -m benchmarks
 
 # After changing user-facing text: refresh the catalogue, then translate the new entries (Chinese first).
 messages: install
