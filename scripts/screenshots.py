@@ -20,8 +20,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask_migrate import upgrade
 from playwright.sync_api import sync_playwright
 from sqlalchemy import select
@@ -31,6 +29,7 @@ from operator_app import create_app
 from operator_app.accounts.models import Base
 from operator_app.config import PROJECT_ROOT
 from operator_app.db import unscoped
+from operator_app.i18n import compile_catalogues
 from operator_app.demo import DEMO_COMPANIES, DEMO_PASSWORD, DEMO_USERS, load_demo
 from operator_app.extensions import db
 
@@ -41,17 +40,6 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 MAX_HEIGHT = 1600  # a desktop screenshot stops here: the README shows the top of each page
 MANAGER, TENANT = DEMO_USERS[0][0], DEMO_USERS[3][0]
-
-
-def compile_translations():
-    """Compile the Chinese catalogue when its .mo is missing or older than the .po (as `make translations`)."""
-    for po_path in (PROJECT_ROOT / "operator_app" / "translations").glob("*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file)
-            with mo_path.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
 
 
 def demo_app(folder):
@@ -193,7 +181,7 @@ def main(argv=None):
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         sys.exit(f"Chromium not found at {chromium}: apt-get install -y chromium fonts-noto-cjk")
-    compile_translations()
+    compile_catalogues()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="screenshots-") as scratch:
         app = demo_app(Path(scratch))

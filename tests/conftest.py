@@ -7,13 +7,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 
 from operator_app import create_app
-from operator_app.config import PROJECT_ROOT, normalise_database_url
+from operator_app.config import normalise_database_url
+from operator_app.i18n import compile_catalogues
 from operator_app.extensions import db
 
 from .helpers import Browser, Factory
@@ -23,17 +22,6 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 # nothing and is bound by row-level security (operator_app/rls.py).
 OWNER_ROLE, APP_ROLE = "shuangchuang_owner", "shuangchuang_app"
 _MIGRATION_URLS = {}  # app database URL -> the owner's URL of the same schema
-
-
-def _compile_translations():
-    """Compile the .po catalogues so the suite runs on a fresh checkout without `make translations`."""
-    for po_path in (PROJECT_ROOT / "operator_app" / "translations").glob("*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file)
-            with mo_path.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
 
 
 class Databases:
@@ -90,11 +78,26 @@ def make_app(database_url, **overrides):
 @pytest.fixture(scope="session")
 def app(databases):
     """The application on a database migrated to head with the project's own migrations."""
-    _compile_translations()
+    compile_catalogues()
     application = make_app(databases.new())
     with application.app_context():
         upgrade()
     return application
+
+
+@pytest.fixture(scope="module")
+def pg_app(tmp_path_factory):
+    """An app on a migrated PostgreSQL schema of its own, whichever database the run is for: for what only
+    PostgreSQL has (row-level security, several processes on one database). Dropped after the module."""
+    made = Databases(tmp_path_factory.mktemp("pg"), kind="postgresql")
+    application = make_app(made.new())
+    with application.app_context():
+        upgrade()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    made.drop_all()
 
 
 @pytest.fixture(autouse=True)

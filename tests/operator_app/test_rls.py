@@ -4,7 +4,6 @@ These tests make a PostgreSQL schema of their own whichever database the run is 
 has no row-level security, and the wall is what a PostgreSQL deployment relies on. The app connects as a role
 that owns nothing and is not a superuser; migrations ran as the owner (tests/conftest.py)."""
 import pytest
-from flask_migrate import upgrade
 from psycopg.errors import InsufficientPrivilege
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.exc import ProgrammingError
@@ -14,7 +13,7 @@ from operator_app.extensions import db
 from operator_app.rls import app_role_problems
 from tenants.models import TenantCompany
 
-from ..conftest import Databases, make_app
+from ..conftest import make_app
 from ..helpers import Browser, Factory
 
 # Tables with a base_id column that are not owned by one base, and why no policy confines them.
@@ -26,16 +25,8 @@ NOT_BASE_OWNED = {
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    made = Databases(tmp_path_factory.mktemp("rls"), kind="postgresql")
-    application = make_app(made.new())
-    with application.app_context():
-        upgrade()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    made.drop_all()
+def pg(pg_app):
+    return pg_app
 
 
 @pytest.fixture

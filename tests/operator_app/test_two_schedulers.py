@@ -20,7 +20,6 @@ from datetime import date
 
 import psycopg
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import create_engine, func, select, text
 
 from billing.models import RentInvoice
@@ -35,7 +34,7 @@ from operator_app.storage import StoredFile
 from operator_app.timeutil import today_in, utcnow
 
 from ..billing.test_invoicing_issue import enable
-from ..conftest import DEFAULT_PG, Databases, make_app
+from ..conftest import DEFAULT_PG
 from ..helpers import Factory
 
 BASES, COMPANIES = 3, 2
@@ -45,16 +44,8 @@ RESULT = re.compile(r"Job (\S+): done \d+ \[([\d, ]*)\]; skipped \d+ \[([\d, ]*)
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    made = Databases(tmp_path_factory.mktemp("schedulers"), kind="postgresql")
-    application = make_app(made.new())
-    with application.app_context():
-        upgrade()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    made.drop_all()
+def pg(pg_app):
+    return pg_app
 
 
 def _bases_with_work(app):
