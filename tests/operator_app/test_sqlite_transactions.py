@@ -16,18 +16,19 @@ from sqlalchemy.orm import Session
 from operator_app.accounts.models import Operator, UserSession
 from operator_app.db import scoped_to
 from operator_app.extensions import db
+from operator_app.i18n import compile_catalogues
 from operator_app.sqlite import begin_immediate
 from operator_app.timeutil import as_utc, utcnow
 from tenants.models import BaseRules
 from tenants.rules import rules_of
 
-from ..conftest import _compile_translations, make_app
+from ..conftest import make_app
 from ..helpers import Browser, Factory
 
 
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_path_factory):
-    _compile_translations()
+    compile_catalogues()
     path = tmp_path_factory.mktemp("sqlite-transactions") / "x.db"
     application = make_app(f"sqlite:///{path}")
     application.config["DATABASE_PATH"] = str(path)

@@ -36,9 +36,10 @@ from operator_app.config import normalise_database_url
 from operator_app.db import unscoped
 from operator_app.errors import RETRY_AFTER_SECONDS
 from operator_app.extensions import db
+from operator_app.i18n import compile_catalogues
 from tenants.models import MonthlyReport, ReportRevision
 
-from ..conftest import _compile_translations, make_app
+from ..conftest import make_app
 from ..helpers import ATTRIBUTE, INPUT_TAG, Browser, Factory
 
 COMPANIES = 40
@@ -144,7 +145,7 @@ def cluster():
 @pytest.fixture(scope="module")
 def pg_app(cluster):
     """The app on a scratch database of the private cluster, migrated to head with the project's migrations."""
-    _compile_translations()
+    compile_catalogues()
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as connection:
         connection.execute("CREATE DATABASE reports")
     application = make_app(normalise_database_url(cluster.url("reports")))
