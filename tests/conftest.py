@@ -85,18 +85,25 @@ def app(databases):
     return application
 
 
-@pytest.fixture(scope="module")
-def pg_app(tmp_path_factory):
-    """An app on a migrated PostgreSQL schema of its own, whichever database the run is for: for what only
-    PostgreSQL has (row-level security, several processes on one database). Dropped after the module."""
-    made = Databases(tmp_path_factory.mktemp("pg"), kind="postgresql")
-    application = make_app(made.new())
+def migrated_app(database_url, **overrides):
+    """Yields an app on ``database_url`` migrated to head; closes its connections after (for module fixtures
+    that need a database of their own)."""
+    compile_catalogues()
+    application = make_app(database_url, **overrides)
     with application.app_context():
         upgrade()
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_app(tmp_path_factory):
+    """An app on a migrated PostgreSQL schema of its own, whichever database the run is for: for what only
+    PostgreSQL has (row-level security, several processes on one database). Dropped after the module."""
+    made = Databases(tmp_path_factory.mktemp("pg"), kind="postgresql")
+    yield from migrated_app(made.new())
     made.drop_all()
 
 

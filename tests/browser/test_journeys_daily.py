@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from ledger.models import Activity, Feedback, SignIn
-from operator_app.accounts.models import Base, User
+from operator_app.accounts.models import Base
 from operator_app.db import scoped_to, unscoped
 from operator_app.extensions import db
 from operator_app.filings import services as filing_services
@@ -21,10 +21,10 @@ from operator_app.filings.models import QuarterlyFiling
 from operator_app.filings.quarterly import quarter_bounds, quarter_months
 from operator_app.scheduler import run_job
 from operator_app.timeutil import today_in
-from tenants import report_services
-from tenants.models import Attendance, MonthlyReport, TenantCompany
+from tenants.models import Attendance, MonthlyReport
 
 from ..helpers import PDF_BYTES
+from ..operator_app.test_quarterly_filing import report
 from .conftest import PHONE, log_in, no_horizontal_scroll, untranslated
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -247,16 +247,6 @@ def test_staff_run_an_activity_to_a_complete_archive_and_export_the_ledger(app, 
 
 # --- Journey 6 ---------------------------------------------------------------------------------------------
 
-def file_report(app, base, company_id, month_on, revenue_fen, *, today, reason=""):
-    """A company's monthly report, filed through the service (as staff on its behalf)."""
-    with app.test_request_context(), scoped_to(base.id):
-        report_services.save_report(db.session.get(TenantCompany, company_id), month_on,
-                                    {"revenue_fen": revenue_fen, "tax_fen": revenue_fen // 20, "employees": 3},
-                                    base=db.session.get(Base, base.id), submit=True, reason=reason, today=today,
-                                    by=db.session.get(User, base.owner.id), on_behalf=True)
-        db.session.commit()
-
-
 def quarterly_job(app, day):
     """The scheduled job as it runs at 01:00 in Shanghai on ``day``."""
     with app.app_context():
@@ -277,7 +267,7 @@ def test_the_quarterly_filing_is_drafted_by_the_job_downloaded_submitted_and_sta
     company = factory.company(base, n=1, name="甲科技有限公司", moved_in_on=first - timedelta(days=90))
     factory.company(base, n=2, name="乙科技有限公司", moved_in_on=first - timedelta(days=90))
     for month_on, revenue in ((first, 1_000_000), (second, 2_000_000), (third, 3_000_000)):
-        file_report(app, base, company, month_on, revenue, today=end + timedelta(days=2))
+        report(app, base, company, month_on, revenue, today=end + timedelta(days=2))
 
     # Before the job: the quarter is listed as not generated, and its page says what happens and what to do.
     log_in(page, base.owner.email, base.owner.password)
@@ -351,7 +341,7 @@ def test_the_quarterly_filing_is_drafted_by_the_job_downloaded_submitted_and_sta
         frozen_figures, frozen_file = frozen.figures, frozen.xlsx_file_id
 
     # New records and the next morning's job change nothing; a regeneration sent anyway is refused.
-    file_report(app, base, company, first, 1_500_000, today=end + timedelta(days=3), reason="补记收入")
+    report(app, base, company, first, 1_500_000, today=end + timedelta(days=3), reason="补记收入")
     quarterly_job(app, end + timedelta(days=3))
     token = page.locator("form[action$='/new-version'] input[name=csrf_token]").get_attribute("value")
     refused = page.request.post(f"/b/{base.slug}/filings/quarterly/{year}/{quarter}/generate",

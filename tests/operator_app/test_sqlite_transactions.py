@@ -9,35 +9,25 @@ import threading
 from datetime import timedelta
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
 from operator_app.accounts.models import Operator, UserSession
 from operator_app.db import scoped_to
 from operator_app.extensions import db
-from operator_app.i18n import compile_catalogues
 from operator_app.sqlite import begin_immediate
 from operator_app.timeutil import as_utc, utcnow
 from tenants.models import BaseRules
 from tenants.rules import rules_of
 
-from ..conftest import make_app
+from ..conftest import migrated_app
 from ..helpers import Browser, Factory
 
 
 @pytest.fixture(scope="module")
 def sqlite_app(tmp_path_factory):
-    compile_catalogues()
     path = tmp_path_factory.mktemp("sqlite-transactions") / "x.db"
-    application = make_app(f"sqlite:///{path}")
-    application.config["DATABASE_PATH"] = str(path)
-    with application.app_context():
-        upgrade()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from migrated_app(f"sqlite:///{path}", DATABASE_PATH=str(path))
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import ProgrammingError
 
@@ -36,10 +35,9 @@ from operator_app.config import normalise_database_url
 from operator_app.db import unscoped
 from operator_app.errors import RETRY_AFTER_SECONDS
 from operator_app.extensions import db
-from operator_app.i18n import compile_catalogues
 from tenants.models import MonthlyReport, ReportRevision
 
-from ..conftest import make_app
+from ..conftest import make_app, migrated_app
 from ..helpers import ATTRIBUTE, INPUT_TAG, Browser, Factory
 
 COMPANIES = 40
@@ -145,16 +143,9 @@ def cluster():
 @pytest.fixture(scope="module")
 def pg_app(cluster):
     """The app on a scratch database of the private cluster, migrated to head with the project's migrations."""
-    compile_catalogues()
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as connection:
         connection.execute("CREATE DATABASE reports")
-    application = make_app(normalise_database_url(cluster.url("reports")))
-    with application.app_context():
-        upgrade()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from migrated_app(normalise_database_url(cluster.url("reports")))
 
 
 @dataclass
