@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, inspect as sa_inspect, select
-from sqlalchemy.exc import IntegrityError
 
+from operator_app.accounts.services import on_base_created
 from operator_app.db import current_base_id
 from operator_app.extensions import db
 
@@ -31,8 +31,15 @@ class RuleCheck:
         return {key: str(value) if key in ("label", "detail") else value for key, value in asdict(self).items()}
 
 
+@on_base_created
+def create_rules(base):
+    """Every base has exactly one rules row, made with the base (migration 7d2e4c1b9a60 made the older bases'),
+    so reading the rules never writes: on SQLite a page that wrote here took the database's write lock."""
+    db.session.add(BaseRules(allowed_industries=[], required_documents=[]))
+
+
 def rules_of(base):
-    """The base's rules row, created empty on first use (every base has exactly one).
+    """The base's rules row.
 
     Read once per session and base: a page's panels each ask for it (the dashboard did nine times). The row
     kept is the session's own object, so a change made in the session shows, and a commit's expiry reloads it.
@@ -41,15 +48,8 @@ def rules_of(base):
     kept = db.session.info.get(_RULES_KEY)
     if kept is not None and base_id is not None and kept[0] == base_id and sa_inspect(kept[1]).persistent:
         return kept[1]
-    rules = db.session.scalar(select(BaseRules))
-    if rules is None:
-        try:
-            with db.session.begin_nested():  # two first requests at once: the second finds the first's row
-                rules = BaseRules(allowed_industries=[], required_documents=[])
-                db.session.add(rules)
-        except IntegrityError:
-            rules = db.session.scalar(select(BaseRules))
-    if base_id is not None and rules is not None:
+    rules = db.session.execute(select(BaseRules)).scalar_one()
+    if base_id is not None:
         db.session.info[_RULES_KEY] = (base_id, rules)
     return rules
 

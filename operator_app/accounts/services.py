@@ -73,12 +73,29 @@ def _create_zones(base):
         db.session.flush()
 
 
+#: What the domain packages create with every new base (its rules row, …), each a function of the base run in
+#: the base's scope. Rows a base always has are made here, so that no page has to create one on first use.
+BASE_SETUP = []
+
+
+def on_base_created(setup):
+    """Register ``setup(base)`` to run in ``create_base``; usable as a decorator."""
+    if setup not in BASE_SETUP:
+        BASE_SETUP.append(setup)
+    return setup
+
+
 def create_base(operator, *, name, slug, base_type, by):
-    """Create a base of ``operator`` with its three zones (001 "3个三"); the caller checked the slug."""
+    """Create a base of ``operator`` with its three zones (001 "3个三") and what the domain packages set up for
+    every base (``BASE_SETUP``); the caller checked the slug."""
     base = Base(operator=operator, name=name.strip(), slug=slug, base_type=base_type, service_functions=[])
     db.session.add(base)
     db.session.flush()
     _create_zones(base)
+    with scoped_to(base.id):
+        for setup in BASE_SETUP:
+            setup(base)
+        db.session.flush()
     audit.record("base.create", base, after=audit.snapshot(base, ["name", "slug", "base_type"]),
                  user=by, base_id=base.id, operator_id=operator.id)
     return base

@@ -9,7 +9,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from operator_app.accounts.models import Operator, UserSession
@@ -18,7 +19,6 @@ from operator_app.extensions import db
 from operator_app.sqlite import begin_immediate
 from operator_app.timeutil import as_utc, utcnow
 from tenants.models import BaseRules
-from tenants.rules import rules_of
 
 from ..conftest import migrated_app
 from ..helpers import Browser, Factory
@@ -102,11 +102,31 @@ def rules_count(app, base_id):
         return count
 
 
-def test_an_exception_after_the_rules_savepoint_leaves_no_rules_row(sqlite_app, sqlite_factory):
-    """tenants.rules.rules_of creates the base's rules row in a savepoint, the first thing a request writes. A
-    request that fails afterwards takes the row with it (pysqlite had committed it at the RELEASE)."""
+def drop_rules(app, base_id):
+    """Take the base's rules row away (every base is made with one), for the race below."""
+    with app.app_context(), scoped_to(base_id):
+        db.session.execute(delete(BaseRules))
+        db.session.commit()
+        db.session.remove()
+
+
+def insert_or_find_rules():
+    """The insert-or-find idiom (billing numbering and the filings use it): INSERT in a savepoint, and on the
+    unique constraint read the row another request made."""
+    try:
+        with db.session.begin_nested():
+            rules = BaseRules(allowed_industries=[], required_documents=[])
+            db.session.add(rules)
+    except IntegrityError:
+        rules = db.session.scalar(select(BaseRules))
+    return rules
+
+
+def test_an_exception_after_an_insert_in_a_savepoint_leaves_no_row(sqlite_app, sqlite_factory):
+    """A savepoint's INSERT is the first thing a request writes; a request that fails afterwards takes the row
+    with it (pysqlite had committed it at the RELEASE)."""
     base = sqlite_factory.base()
-    assert rules_count(sqlite_app, base.id) == 0
+    drop_rules(sqlite_app, base.id)
 
     class Failed(RuntimeError):
         pass
@@ -114,19 +134,20 @@ def test_an_exception_after_the_rules_savepoint_leaves_no_rules_row(sqlite_app, 
     with sqlite_app.test_request_context(method="POST"), scoped_to(base.id):
         with pytest.raises(Failed):
             try:
-                assert rules_of(base).id is not None
-                raise Failed("the request fails after the rules were read")
+                assert insert_or_find_rules().id is not None
+                raise Failed("the request fails after the savepoint")
             finally:
                 db.session.rollback()
         db.session.remove()
     assert rules_count(sqlite_app, base.id) == 0
 
 
-def test_two_first_uses_of_the_rules_at_once_find_one_row(sqlite_app, sqlite_factory):
-    """rules_of's other path: after its SELECT found nothing, another request creates the row and commits; the
-    savepoint's INSERT meets the unique base and the second SELECT finds the other's row (a transaction begun at
-    the SELECT would fail instead, its snapshot older than the other's commit)."""
+def test_two_inserts_of_one_unique_row_at_once_find_one_row(sqlite_app, sqlite_factory):
+    """After a SELECT found nothing, another request creates the row and commits; the savepoint's INSERT meets
+    the unique base and the second SELECT finds the other's row (a transaction begun at the SELECT would fail
+    instead, its snapshot older than the other's commit)."""
     base = sqlite_factory.base()
+    drop_rules(sqlite_app, base.id)
     with sqlite_app.app_context():
         engine = db.engine
     raced = []
@@ -142,7 +163,8 @@ def test_two_first_uses_of_the_rules_at_once_find_one_row(sqlite_app, sqlite_fac
     event.listen(engine, "after_cursor_execute", other_request_commits_first)
     try:
         with sqlite_app.test_request_context(), scoped_to(base.id):
-            rules = rules_of(base)
+            assert db.session.scalar(select(BaseRules)) is None
+            rules = insert_or_find_rules()
             assert rules.allowed_industries == ["other"]
             db.session.rollback()
             db.session.remove()
