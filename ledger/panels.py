@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from operator_app.accounts import constants as ac
 from operator_app.bases.checks import MET, NOT_MET, Check, register_checks
+from operator_app.memo import once
 from operator_app.panels import register_panel
 from operator_app.scoping import STAFF_ROLES
 from operator_app.timeutil import today_in
@@ -15,7 +16,7 @@ from . import services
 
 def _archive_context(base):
     today = today_in(base.timezone)
-    return {"overdue": services.overdue_activities(today), "due_soon": services.due_soon(today, base.timezone),
+    return {"overdue": once(services.overdue_activities, today), "due_soon": services.due_soon(today, base.timezone),
             "today": today}
 
 

@@ -147,6 +147,9 @@ def _stamp_and_guard_base(session, flush_context, instances):
 # ends, so nothing leaks to the next user of a pooled connection; with nothing set, no base-owned row is
 # visible to raw SQL either.
 _RLS_APPLIED_KEY = "row_security_applied"
+# What a transaction begins with: neither setting made (both read as unset or '', which the policy treats as no
+# base and not unscoped), so a transaction begun before any scope needs no statement.
+_NOTHING_SET = ("", "off")
 
 
 def _wanted_row_security(session):
@@ -176,7 +179,7 @@ def _sync_row_security(session):
 def _row_security_on_begin(session, transaction, connection):
     if connection.dialect.name != "postgresql":
         return
-    session.info.pop(_RLS_APPLIED_KEY, None)
+    session.info[_RLS_APPLIED_KEY] = _NOTHING_SET  # set_config(..., true) ended with the last transaction
     _apply_row_security(session, connection)
 
 

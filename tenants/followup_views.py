@@ -8,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from operator_app import audit
 from operator_app.accounts import constants as ac
 from operator_app.db import get_or_404
+from operator_app.memo import once
 from operator_app.extensions import db
 from operator_app.panels import register_panel
 from operator_app.scoping import STAFF_ROLES, roles_required
@@ -182,7 +183,7 @@ def followup_mine():
 
 def _dashboard_context(base):
     today = today_in(base.timezone)
-    return {"overdue": services.overdue_followups(today), "due_soon": services.due_soon(today), "today": today}
+    return {"overdue": once(services.overdue_followups, today), "due_soon": services.due_soon(today), "today": today}
 
 
 def _tenant_banner_context(base):
@@ -197,7 +198,7 @@ def _company_context(base, company):
     today = today_in(base.timezone)
     followups = services.followups_of(company) if company.status == c.STATUS_GRADUATED else []
     return {"company": company, "followups": followups, "today": today,
-            "until": services.tracking_until(company, rules_of(base)), "staff": g.role in STAFF_ROLES}
+            "until": company.graduate_tracking_until, "staff": g.role in STAFF_ROLES}
 
 
 register_panel("tenants/_followups_panel.html", _dashboard_context, STAFF_ROLES, order=35)

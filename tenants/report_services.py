@@ -1,17 +1,19 @@
 """Monthly report services: drafts, submissions and corrections with their history, the month's filing status
 of every company, the settings, and the reminder job. Each function flushes and audits; the caller commits."""
 import logging
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import force_locale, gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from operator_app import audit
 from operator_app.accounts.models import Membership
 from operator_app.extensions import db
 from operator_app.mail import mail_enabled, send_mail
 from operator_app.scheduler import register_job
+from operator_app.sqlfunctions import month_end
 from operator_app.timeutil import to_local, utcnow
 
 from . import constants as c
@@ -133,23 +135,56 @@ class MonthTotal:
 
 def month_totals(months):
     """{month_on: MonthTotal} over the companies expected to report each month (a company that left mid-month
-    and filed anyway, or one removed from the files, counts in neither the figures nor the completeness)."""
-    companies = db.session.scalars(select(TenantCompany).where(TenantCompany.deleted_at.is_(None),
-                                                               TenantCompany.moved_in_on.is_not(None))).all()
-    # The figures only, as plain rows: two years of a base's reports as ORM objects cost ~100 ms to build.
-    submitted = db.session.execute(select(
-        MonthlyReport.company_id, MonthlyReport.month_on, MonthlyReport.revenue_fen, MonthlyReport.tax_fen,
-        MonthlyReport.employees).where(MonthlyReport.status == c.REPORT_SUBMITTED,
-                                       MonthlyReport.month_on >= min(months),
-                                       MonthlyReport.month_on <= max(months))).all()
-    by_key = {(report.company_id, report.month_on): report for report in submitted}
-    totals = {}
-    for month_on in months:
-        expected = [company.id for company in companies if reports.expected_of(company, month_on)]
-        filed = [by_key[(company_id, month_on)] for company_id in expected if (company_id, month_on) in by_key]
-        totals[month_on] = MonthTotal(sum(r.revenue_fen or 0 for r in filed), sum(r.tax_fen or 0 for r in filed),
-                                      sum(r.employees or 0 for r in filed), len(filed), len(expected))
+    and filed anyway, or one removed from the files, counts in neither the figures nor the completeness).
+
+    The database sums the figures month by month under the rule of ``reports.expected_of``; the companies
+    expected are counted from each company's run of months, found once (no ``expected_of`` per company and
+    month: a base of 300 companies over 24 months made 7,200 calls).
+    """
+    months = sorted(months)
+    companies = db.session.execute(select(TenantCompany.id, TenantCompany.status, TenantCompany.moved_in_on,
+                                          TenantCompany.moved_out_on)
+                                   .where(TenantCompany.deleted_at.is_(None), TenantCompany.moved_in_on.is_not(None),
+                                          TenantCompany.status.in_(c.ARRIVED_STATUSES))).all()
+    starts, stops = [0] * (len(months) + 1), [0] * (len(months) + 1)
+    for company in companies:
+        run = _expected_run(company, months)
+        if run is not None:
+            starts[run[0]] += 1
+            stops[run[1] + 1] += 1
+    # The figures summed by the database, month by month, over the reports of companies housed at the month's
+    # end: 24 rows, where fetching two years of a base's reports took most of the dashboard's time.
+    end = month_end(MonthlyReport.month_on)
+    figures = {month_on: (revenue_fen or 0, tax_fen or 0, employees or 0, filed) for
+               month_on, revenue_fen, tax_fen, employees, filed in db.session.execute(
+                   select(MonthlyReport.month_on, func.sum(MonthlyReport.revenue_fen), func.sum(MonthlyReport.tax_fen),
+                          func.sum(MonthlyReport.employees), func.count(MonthlyReport.id))
+                   .join(TenantCompany, TenantCompany.id == MonthlyReport.company_id)
+                   .where(MonthlyReport.status == c.REPORT_SUBMITTED, MonthlyReport.month_on.in_(months),
+                          TenantCompany.deleted_at.is_(None), TenantCompany.status.in_(c.ARRIVED_STATUSES),
+                          TenantCompany.moved_in_on <= end,
+                          or_(TenantCompany.moved_out_on.is_(None), TenantCompany.moved_out_on >= end))
+                   .group_by(MonthlyReport.month_on))}
+    totals, expected = {}, 0
+    for index, month_on in enumerate(months):
+        expected += starts[index] - stops[index]
+        revenue_fen, tax_fen, employees, filed = figures.get(month_on, (0, 0, 0, 0))
+        totals[month_on] = MonthTotal(revenue_fen, tax_fen, employees, filed, expected)
     return totals
+
+
+def _expected_run(company, months):
+    """(first, last) positions in the sorted ``months`` on which ``company`` is expected to report, or None."""
+    first = bisect_left(months, reports.month_of(company.moved_in_on))  # housed at the end of its move-in month
+    last = len(months) - 1
+    if company.moved_out_on is not None:
+        # expected while it is still housed at the month's end: up to the month before it left, or the month it
+        # left when it left on the month's last day
+        left = reports.month_of(company.moved_out_on)
+        if company.moved_out_on < reports.month_end(left):
+            left = reports.shift(left, -1)
+        last = bisect_right(months, left) - 1
+    return (first, last) if first <= last else None
 
 
 def unfiled_month(company, today):

@@ -10,6 +10,7 @@ from operator_app.accounts import constants as ac
 from operator_app.accounts import services as account_services
 from operator_app.db import get_or_404
 from operator_app.extensions import db
+from operator_app.memo import once
 from operator_app.forms import filter_args
 from operator_app.panels import panels_for, register_panel
 from operator_app.scoping import ALL_BASE_ROLES, STAFF_ROLES, base_blueprint, public_base_blueprint, roles_required
@@ -440,7 +441,7 @@ def _tenant_labels():
 
 
 def _occupancy_context(base):
-    return {"summary": services.occupancy_summary(base)}
+    return {"summary": once(services.occupancy_summary, base)}
 
 
 register_panel("tenants/_occupancy_panel.html", _occupancy_context, STAFF_ROLES, order=10)

@@ -34,6 +34,7 @@ from tenants.services import occupancy_summary
 from ..accounts import constants as ac
 from ..bases.checks import MET, NOT_MET, UNKNOWN, profile_checks
 from ..extensions import db
+from ..memo import once
 from ..timeutil import add_months, from_local, month_key, month_of, to_local
 from . import compliance_services as documents_service
 from . import services as filing_services
@@ -293,7 +294,7 @@ def _files(facts):
                          tuple(Evidence(name or _l("(no name)"), link("tenants.company_edit", company_id=company_id))
                                for company_id, name in named),
                          link("tenants.company_edit", company_id=named[0][0]))
-    overdue = overdue_followups(facts.today)
+    overdue = once(overdue_followups, facts.today)
     graduates = db.session.scalar(select(func.count(TenantCompany.id)).where(
         TenantCompany.deleted_at.is_(None), TenantCompany.status == tc.STATUS_GRADUATED))
     graduate_list = (Evidence(_l("%(n)d graduates in the files", n=graduates), link("tenants.graduate_list")),)
@@ -367,7 +368,7 @@ def _policy(facts):
         document = SubCheck("policy_document", label, MET if policy.is_posted else NOT_MET,
                             _l("%(title)s, posted on the wall.", title=policy.title) if policy.is_posted
                             else _l("%(title)s is not posted on the wall.", title=policy.title), evidence, edit)
-    result = base_compliance(facts.base, facts.today)
+    result = once(base_compliance, facts.base, facts.today)
     page = link("tenants.rent_compliance")
     evidence = [Evidence(_l("The rent check: every lease against the market quotes"), page)]
     if result.long_free_rent:
@@ -418,7 +419,7 @@ def _ledger(facts):
                 n=len(rows), date=since.isoformat(), days=lc.ARCHIVE_DAYS),
         tuple(Evidence(row.title, link("ledger.activity_detail", activity_id=row.id), on=row.ends_on)
               for row in late[:NAMES_SHOWN]), ledger)
-    overdue = ledger_services.overdue_activities(today)
+    overdue = once(ledger_services.overdue_activities, today)
     pending = SubCheck(
         "no_overdue_archive", _l("No activity archive overdue"), NOT_MET if overdue else MET,
         _l("%(n)d activities still lack their notice, photos or sign-ins after %(days)d days.", n=len(overdue),
@@ -438,7 +439,7 @@ def _day_start(day, timezone_name):
 
 
 def _occupancy(facts):
-    summary = occupancy_summary(facts.base)
+    summary = once(occupancy_summary, facts.base)
     companies = link("tenants.company_list")
     standard = summary["standard"]
     housed = (Evidence(_l("%(housed)d housed, %(counted)d with staff and equipment on site",
@@ -648,9 +649,9 @@ def _guidance(facts):
         running = SubCheck("operating_year", _l("Operating for at least a year"), MET if enough else NOT_MET,
                            _l("Running since %(date)s.", date=started.isoformat()) if enough
                            else _l("Running since %(date)s: less than a year.", date=started.isoformat()), (), None)
-    settings = filing_services.settings_of(base)
+    settings = once(filing_services.settings_of, base)
     filed = {(filing.year, filing.quarter): filing for filing in filing_services.latest_filings()}
-    ever_submitted = filing_services.submitted_quarters()
+    ever_submitted = once(filing_services.submitted_quarters)
     due, missing, evidence = [], [], []
     for year, quarter in filing_services.ended_quarters(base, today):
         filing = filed.get((year, quarter))

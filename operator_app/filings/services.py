@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..db import unscoped
 from ..extensions import db
+from ..memo import once
 from ..storage import discard, store_bytes
 from ..timeutil import to_local, utcnow
 from ..workcalendar import add_working_days
@@ -154,7 +155,7 @@ def submitted_quarters():
 
 def next_due(base, today):
     """The oldest of the recent ended quarters whose filing is not submitted yet, with its deadline; or None."""
-    settings, submitted = settings_of(base), submitted_quarters()
+    settings, submitted = once(settings_of, base), once(submitted_quarters)  # the readiness items read them too
     for year, quarter in ended_quarters(base, today, count=2):
         if (year, quarter) not in submitted:
             filing = latest(year, quarter)
