@@ -19,6 +19,7 @@ QUOTE_FIELDS = ("quoted_on", "source", "source_name", "location", "space_type", 
 POLICY_FIELDS = ("title", "document_number", "issuing_unit", "issued_on", "kinds", "summary", "is_posted")
 LEASE_FIELDS = ("space_type", "units", "area_m2", "seats", "starts_on", "ends_on", "list_rent_fen",
                 "actual_rent_fen", "free_months", "discounted_months", "discounted_rent_fen", "deposit_fen", "notes")
+HISTORY_PER_PAGE = 25  # leases out of term per page of the rent check
 SETTINGS_FIELDS = ("discount_threshold_percent", "quote_max_age_months", "free_rent_warning_months")
 
 
@@ -73,11 +74,29 @@ def leases_of(company):
                               .order_by(Lease.starts_on.desc())).all()
 
 
-def all_leases():
+def _leases_with_companies():
     # The company comes with its lease from the join (the check reads lease.company for every lease).
-    return db.session.scalars(select(Lease).join(Lease.company).options(contains_eager(Lease.company))
-                              .where(Lease.deleted_at.is_(None))
-                              .order_by(TenantCompany.name, Lease.starts_on)).all()
+    return (select(Lease).join(Lease.company).options(contains_eager(Lease.company))
+            .where(Lease.deleted_at.is_(None)).order_by(TenantCompany.name, Lease.starts_on, Lease.id))
+
+
+def all_leases():
+    return db.session.scalars(_leases_with_companies()).all()
+
+
+def _term_covers(today):
+    return (Lease.starts_on <= today) & (Lease.ends_on >= today)
+
+
+def leases_in_term(today):
+    """The leases whose term covers ``today``: the running ones, and those whose company has left early."""
+    return db.session.scalars(_leases_with_companies().where(_term_covers(today))).all()
+
+
+def leases_out_of_term(today, page, per_page=HISTORY_PER_PAGE):
+    """The leases ended or not begun on ``today``, a page at a time (a base's history grows every year)."""
+    return db.paginate(_leases_with_companies().where(~_term_covers(today)), page=page, per_page=per_page,
+                       error_out=False)
 
 
 def overlapping_leases(units, starts_on, ends_on, exclude_id=None):
@@ -143,12 +162,24 @@ def save_settings(base, values, *, by):
     audit.update(rules_of(base), values, SETTINGS_FIELDS, action="rent_settings.update", user=by)
 
 
-def base_compliance(base, today):
-    """The rent discount check of the base as of ``today``."""
+def base_compliance(base, today, *, every_lease=False):
+    """The rent discount check of the base as of ``today``.
+
+    Its rows are the leases whose term covers ``today``, the only ones that weigh in the overall discount;
+    ``every_lease`` adds the ended and future ones (the spreadsheet an inspector keeps lists them all).
+    """
     rules = rules_of(base)
-    return rent.compliance(all_leases(), quotes(), today=today, threshold_percent=rules.discount_threshold_percent,
+    leases = all_leases() if every_lease else leases_in_term(today)
+    return rent.compliance(leases, quotes(), today=today, threshold_percent=rules.discount_threshold_percent,
                            max_age_months=rules.quote_max_age_months,
                            free_rent_warning_months=rules.free_rent_warning_months)
+
+
+def check_leases(leases, result, base, today):
+    """Each of ``leases`` against the market references of ``result`` (the base's check as of ``today``), as
+    rows like the check's own (for the pages of the leases out of term)."""
+    warning = rules_of(base).free_rent_warning_months
+    return [rent.check_lease(lease, result.references, today, warning) for lease in leases]
 
 
 def leases_ending_soon(today, days=c.LEASE_ENDING_SOON_DAYS):

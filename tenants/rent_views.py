@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from operator_app.accounts import constants as ac
 from operator_app.db import get_or_404
 from operator_app.extensions import db
+from operator_app.memo import once
 from operator_app.panels import register_panel
 from operator_app.scoping import STAFF_ROLES, roles_required
 from operator_app.storage import UploadError, send_stored
@@ -21,20 +22,28 @@ from .rules import rules_of
 from .views import EDITORS, XLSX, _company_or_404, bp
 
 
-def _compliance():
-    return rent_services.base_compliance(g.base, today_in(g.base.timezone))
+MAX_PAGE = 100_000  # far past any real page; keeps OFFSET within what every database accepts
 
 
 def _rent_page(quote_form=None, settings_form=None):
-    """The compliance page, with the forms this user may use (a submitted one keeps its input and errors)."""
+    """The compliance page, with the forms this user may use (a submitted one keeps its input and errors).
+
+    The check's table holds the leases whose term covers today (the ones the overall discount weighs); the
+    ended and future ones follow, a page at a time, checked against the same market references.
+    """
     rules = rules_of(g.base)
     if quote_form is None and g.role in EDITORS:
         quote_form = QuoteForm(formdata=None)
     if settings_form is None and g.role == ac.ROLE_MANAGER:
         settings_form = RentSettingsForm(formdata=None, obj=rules)
-    return render_template("tenants/rent.html", result=_compliance(), quotes=rent_services.quotes(),
+    today = today_in(g.base.timezone)
+    result = rent_services.base_compliance(g.base, today)
+    page = min(max(request.args.get("history", 1, type=int), 1), MAX_PAGE)
+    history = rent_services.leases_out_of_term(today, page)
+    return render_template("tenants/rent.html", result=result, quotes=rent_services.quotes(),
                            policy=rent_services.current_policy(), rules=rules, quote_form=quote_form,
-                           settings_form=settings_form)
+                           settings_form=settings_form, history=history,
+                           history_rows=rent_services.check_leases(history.items, result, g.base, today))
 
 
 @bp.route("/rent")
@@ -50,7 +59,7 @@ def rent_export():
     """The compliance sheet as xlsx: the evidence an inspector asks for."""
     from .rent_exports import compliance_xlsx
 
-    result = _compliance()
+    result = rent_services.base_compliance(g.base, today_in(g.base.timezone), every_lease=True)
     data = compliance_xlsx(g.base, result, rent_services.quotes(), rent_services.current_policy(), rules_of(g.base))
     filename = f"{g.base.slug}-rent-discount-{today_in(g.base.timezone).isoformat()}.xlsx"
     return send_file(BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=filename)
@@ -138,12 +147,12 @@ def rent_settings():
 
 
 def _lease_page(company, form, lease=None, status=200):
-    result = _compliance()
+    rules = rules_of(g.base)
+    market = rent.market_references(rent_services.quotes(), today_in(g.base.timezone), rules.quote_max_age_months)
     # The exact reference (not rounded to the fen) so the live preview agrees with the check.
-    references = {space: repr(float(ref.price / 100)) if ref.price else "" for space, ref in
-                  result.references.items()}
+    references = {space: repr(float(ref.price / 100)) if ref.price else "" for space, ref in market.items()}
     return render_template("tenants/lease.html", company=company, form=form, lease=lease,
-                           references=references, threshold=rules_of(g.base).discount_threshold_percent), status
+                           references=references, threshold=rules.discount_threshold_percent), status
 
 
 def _save_lease(company, form, lease=None):
@@ -219,7 +228,8 @@ def lease_delete(company_id, lease_id):
 
 def _rent_panel_context(base):
     today = today_in(base.timezone)
-    return {"result": rent_services.base_compliance(base, today), "ending": rent_services.leases_ending_soon(today)}
+    return {"result": once(rent_services.base_compliance, base, today),
+            "ending": rent_services.leases_ending_soon(today)}
 
 
 register_panel("tenants/_rent_panel.html", _rent_panel_context, STAFF_ROLES, order=20)

@@ -310,3 +310,41 @@ def test_a_future_quote_and_units_made_of_separators_are_refused(app, factory, b
     with app.app_context(), unscoped("test counts"):
         assert db.session.scalar(select(func.count(MarketQuote.id))) == 0
     assert _leases(app, base) == []
+
+
+def section(page, marker):
+    """The HTML of the table section that follows ``marker`` (up to its closing </table>)."""
+    start = page.index(marker)
+    return page[start:page.index("</table>", start)]
+
+
+def test_the_check_shows_the_leases_running_today_and_pages_the_others(app, factory, browser):
+    """A base's leases pile up year after year: the check lists the running ones, which alone weigh in the
+    overall discount, and the ended and future ones a page at a time; the spreadsheet keeps them all."""
+    base = factory.base("alpha")
+    running, old = factory.company(base, n=1, name="在租公司"), factory.company(base, n=2, name="老租户")
+    factory.quote(base, price_fen=5000)
+    today = today_in("Asia/Shanghai")
+    current = factory.lease(base, running, actual_rent_fen=3000, starts_on=today - timedelta(days=100),
+                            ends_on=today + timedelta(days=265))
+    ended = [factory.lease(base, old, units=f"H-{n}", actual_rent_fen=1000 + n,
+                           starts_on=date(2020, 1, 1) + timedelta(days=n), ends_on=date(2021, 1, 1))
+             for n in range(30)]
+    future = factory.lease(base, running, units="F-1", actual_rent_fen=1000, starts_on=today + timedelta(days=266),
+                           ends_on=today + timedelta(days=600))
+    browser.login(base.users["staff"])
+    page = browser.get(f"/b/{base.slug}/tenants/rent").get_data(as_text=True)
+    checked = section(page, 'id="lease-checks"')
+    assert re.findall(r'data-lease="(\d+)"', checked) == [str(current)]
+    assert 'data-figure="overall">40.00%' in page  # 30 against 50: the cheap old leases are not averaged in
+    assert "已结束和未开始的租约（31）" in page
+    first = re.findall(r'data-lease="(\d+)"', section(page, 'id="lease-history"'))
+    second_page = browser.get(f"/b/{base.slug}/tenants/rent?history=2").get_data(as_text=True)
+    second = re.findall(r'data-lease="(\d+)"', section(second_page, 'id="lease-history"'))
+    assert len(first) == 25 and len(second) == 6
+    assert sorted(map(int, first + second)) == sorted(ended + [future])
+    assert re.findall(r'data-lease="(\d+)"', section(second_page, 'id="lease-checks"')) == [str(current)]
+    for strange in ("0", "-3", "abc", "99999999999"):  # a hand-edited address shows page 1 or an empty page
+        assert browser.get(f"/b/{base.slug}/tenants/rent?history={strange}").status_code == 200
+    sheet = openpyxl.load_workbook(BytesIO(browser.get(f"/b/{base.slug}/tenants/rent/export.xlsx").data)).worksheets[0]
+    assert len([row for row in sheet.iter_rows(min_row=7, values_only=True) if row[0]]) == 32
