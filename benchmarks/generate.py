@@ -487,6 +487,11 @@ def generate(app, scale, *, seed=1, progress=print, today=None, use_copy=None):
                     if index % 10 == 9 or index == scale.bases - 1:
                         progress(f"  {index + 1}/{scale.bases} bases, {sum(writer.counts.values()):,} rows, "
                                  f"{time.perf_counter() - started:.0f} s")
+            # Bulk-loaded tables have no planner statistics until autovacuum reaches them (PostgreSQL) or until
+            # someone runs ANALYZE (SQLite): without them the planner expects a dozen rows where there are thousands.
+            progress("ANALYZE")
+            session.execute(text("ANALYZE"))
+            session.commit()
             world.files.remove_samples()
         finally:
             session.remove()

@@ -261,10 +261,8 @@ def my_invoices():
 
 def _company_panel(base, company):
     """The company file's billing panel: its open bills and its balance."""
-    has_any = db.session.scalar(select(exists().where(RentInvoice.company_id == company.id)))
-    open_bills = settlement.open_invoices(company.id) if has_any else []
-    return {"has_bills": has_any, "open": open_bills,
-            "balance": settlement.balance(company.id, open_bills) if has_any else None, "company": company,
+    has_any, open_bills, balance = settlement.company_position(company.id)
+    return {"has_bills": has_any, "open": open_bills, "balance": balance, "company": company,
             "today": today_in(base.timezone)}
 
 

@@ -129,7 +129,7 @@ class CompanyDocument(BaseOwnedMixin, db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    file = relationship("StoredFile")
+    file = relationship("StoredFile", lazy="joined")  # a document is always shown with its file's name and size
 
     @property
     def kind_label(self):
