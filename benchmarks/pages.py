@@ -48,8 +48,8 @@ from benchmarks.loadgen import BenchError, Client, hidden_fields, percentile, ru
 
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
-PAGES = ("dashboard", "tenant list", "tenant search", "company file", "ledger list", "attendance month",
-         "rent compliance", "filings list")
+PAGES = ("dashboard", "readiness panel", "tenant list", "tenant search", "company file", "ledger list",
+         "attendance month", "rent compliance", "filings list")
 FLOOR = "floor"
 APP_ROLE = "shuangchuang_app"
 SCALE_BASES = {"province": 200, "small": 10, "base300": 1}
@@ -196,6 +196,7 @@ def base_pages(database, count):
             prefix = f"/b/{slug}"
             chosen.append(BasePages(slug, base_id, manager_email(slug), company_id, {
                 "dashboard": f"{prefix}/",
+                "readiness panel": f"{prefix}/filings/compliance/panel",  # the dashboard fetches it after loading
                 "tenant list": f"{prefix}/tenants/",
                 "tenant search": f"{prefix}/tenants/?q=%E7%A7%91%E6%8A%80&status=all&sort=moved_in_on&direction=desc",
                 "company file": f"{prefix}/tenants/{company_id}",

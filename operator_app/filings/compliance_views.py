@@ -90,4 +90,15 @@ def _panel_context(base):
             "done": [item for item in items if item.status == MET]}
 
 
-register_panel("filings/_compliance_panel.html", _panel_context, READERS, order=2)
+@bp.route("/compliance/panel")
+@roles_required(*READERS)
+def compliance_panel():
+    """The dashboard's readiness panel on its own: the dashboard shows its frame at once and fills it from here.
+
+    The 14 items read every package (some thirty queries), more than the rest of the dashboard together, and
+    are computed live so that what the manager just fixed shows; loaded apart, they no longer hold the page.
+    """
+    return render_template("filings/_compliance_panel.html", panel=_panel_context(g.base))
+
+
+register_panel("filings/_compliance_slot.html", lambda base: {}, READERS, order=2)

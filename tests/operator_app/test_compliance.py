@@ -201,7 +201,9 @@ def test_a_base_that_meets_every_item(app, factory, browser):
     assert file.status_code == 200 and file.data == PDF_BYTES
 
     dashboard = browser.get(f"/b/{base.slug}/").get_data(as_text=True)
-    assert 'id="compliance-panel" data-score="14/14"' in dashboard
+    assert f'id="compliance-slot" data-fragment="/b/{base.slug}/filings/compliance/panel"' in dashboard
+    panel = browser.get(f"/b/{base.slug}/filings/compliance/panel").get_data(as_text=True)
+    assert 'id="compliance-panel" data-score="14/14"' in panel
 
     # A demonstration base must also have a venture fund (6个要 §1): not met until its agreement is uploaded.
     with app.app_context():
@@ -282,7 +284,8 @@ def test_a_fresh_base_meets_none(app, factory, browser):
     assert f'href="/b/{base.slug}/ledger/team"' in html and f'href="/b/{base.slug}/profile"' in html
     assert f'href="/b/{base.slug}/filings/inspection-documents"' in html
 
-    dashboard = browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+    assert 'id="compliance-slot"' in browser.get(f"/b/{base.slug}/").get_data(as_text=True)
+    dashboard = browser.get(f"/b/{base.slug}/filings/compliance/panel").get_data(as_text=True)
     assert 'id="compliance-panel" data-score="0/14"' in dashboard
     for key in ITEM_KEYS:
         assert f'data-item="{key}"' in dashboard, key
@@ -388,7 +391,8 @@ def test_roles_and_other_bases(app, factory, browser, new_browser):
     assert upload(manager, base.slug, "finance_system", "财务制度", today_in(ZONE)).status_code == 302
     with app.app_context(), scoped_to(base.id):
         document = db.session.scalar(select(InspectionDocument.id))
-    pages = [f"/b/{base.slug}/filings/compliance", f"/b/{base.slug}/filings/compliance?print=1", docs_url(base.slug),
+    pages = [f"/b/{base.slug}/filings/compliance", f"/b/{base.slug}/filings/compliance/panel",
+             f"/b/{base.slug}/filings/compliance?print=1", docs_url(base.slug),
              f"{docs_url(base.slug)}/{document}/file"]
     remove = f"{docs_url(base.slug)}/{document}/remove"
 
@@ -401,7 +405,7 @@ def test_roles_and_other_bases(app, factory, browser, new_browser):
             assert visitor.get(path).status_code == 403, (role, path)
         for path in (docs_url(base.slug), remove):
             assert visitor.client.post(path, data={"csrf_token": token}).status_code == 403, (role, path)
-        assert 'id="compliance-panel"' not in visitor.get(f"/b/{base.slug}/").get_data(as_text=True)
+        assert 'id="compliance-slot"' not in visitor.get(f"/b/{base.slug}/").get_data(as_text=True)
 
     staff = new_browser()
     staff.login(base.users[ac.ROLE_STAFF])
@@ -415,7 +419,7 @@ def test_roles_and_other_bases(app, factory, browser, new_browser):
         "file": (BytesIO(PDF_BYTES), "x.pdf")}, content_type="multipart/form-data")
     assert refused.status_code == 403
     assert staff.client.post(remove, data={"csrf_token": token}).status_code == 403
-    assert 'id="compliance-panel"' in staff.get(f"/b/{base.slug}/").get_data(as_text=True)
+    assert 'id="compliance-slot"' in staff.get(f"/b/{base.slug}/").get_data(as_text=True)
     with app.app_context(), unscoped("test counts both bases' documents"):
         assert db.session.scalar(select(func.count(InspectionDocument.id)).where(
             InspectionDocument.deleted_at.is_(None))) == 2

@@ -42,6 +42,7 @@ BASE_SCOPED = {"bases.dashboard", "bases.profile", "bases.members", "bases.invit
                "filings.submit", "filings.new_version", "filings.settings", "filings.annual_list",
                "filings.annual_draft", "filings.annual_show", "filings.annual_save", "filings.annual_refresh",
                "filings.annual_sent", "filings.annual_docx", "filings.annual_annex", "filings.compliance",
+               "filings.compliance_panel",
                "filings.inspection_documents", "filings.inspection_document_remove",
                "filings.inspection_document_file",
                 "billing.index", "billing.invoices_issue", "billing.invoice", "billing.invoice_print",

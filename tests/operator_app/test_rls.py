@@ -5,7 +5,7 @@ has no row-level security, and the wall is what a PostgreSQL deployment relies o
 that owns nothing and is not a superuser; migrations ran as the owner (tests/conftest.py)."""
 import pytest
 from psycopg.errors import InsufficientPrivilege
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, event, inspect, select, text
 from sqlalchemy.exc import ProgrammingError
 
 from operator_app.db import BaseOwnedMixin, scoped_to, unscoped
@@ -114,6 +114,31 @@ def test_raw_sql_cannot_write_another_bases_rows(pg, world):
     with pg.app_context(), unscoped("test reads what is stored"):
         names = dict(db.session.execute(select(TenantCompany.id, TenantCompany.name)).all())
         assert names == {ids["a"]: "阿尔法公司", ids["b"]: "布拉沃公司"}
+
+
+def test_a_transaction_begun_without_a_scope_sends_no_setting_and_sees_nothing(pg, world):
+    """A transaction starts with neither setting (set_config(..., true) ended with the last one), so one begun
+    before any scope costs no statement; scoping it then sends one."""
+    _, base_a, _, _ = world
+    sent = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with pg.app_context():
+        with scoped_to(base_a.id):
+            assert company_bases() == [base_a.id]
+            db.session.commit()  # the pooled connection had base A's setting in its last transaction
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert company_bases() == []
+            assert not any("set_config" in statement for statement in sent)
+            with scoped_to(base_a.id):
+                assert company_bases() == [base_a.id]
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert sum("set_config" in statement for statement in sent) == 1
+        db.session.rollback()
 
 
 def test_the_scope_ends_with_its_transaction_on_a_pooled_connection(pg, world):

@@ -116,6 +116,7 @@ EXPECTED = {
     "filings.annual_refresh": {M},
     "filings.annual_sent": {M},
     "filings.compliance": EDITORS,
+    "filings.compliance_panel": EDITORS,
     "filings.inspection_documents": EDITORS,
     "filings.inspection_document_file": EDITORS,
     "filings.inspection_document_remove": {M},
