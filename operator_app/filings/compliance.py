@@ -183,7 +183,8 @@ class _Facts:
         self.companies = db.session.scalars(select(TenantCompany)).all()
         self.since_year = add_months(today, -WINDOW_MONTHS)
         self.report_month = last_due_month(today, self.rules.report_due_day)
-        self.categories = _categories(self.since_year, today)
+        self.categories, self.recent_entries = _categories(self.since_year, today,
+                                                           today - timedelta(days=RECENT_LEDGER_DAYS))
 
     def profile_check(self, key, fix=None, evidence=()):
         """A profile check as a sub-check (unknown when no package decides it)."""
@@ -215,17 +216,21 @@ def last_due_month(today, due_day):
     return month_on
 
 
-def _categories(since, today):
-    """{category: Counter(kind: entries)} of the ledger from ``since`` to ``today``: one grouped query per kind."""
-    found = {}
+def _categories(since, today, recent_since):
+    """({category: Counter(kind: entries)} of the ledger from ``since`` to ``today``, {kind: entries} from
+    ``recent_since`` to ``today``): one grouped query per kind gives both."""
+    found, recent = {}, Counter()
     for model, kind in ((ServiceRequest, lc.KIND_REQUEST), (Visit, lc.KIND_VISIT), (Activity, lc.KIND_ACTIVITY)):
-        for category, count in db.session.execute(
-                select(model.category, func.count(model.id)).where(model.deleted_at.is_(None),
-                                                                   model.occurred_on >= since,
-                                                                   model.occurred_on <= today)
+        for category, count, recent_count in db.session.execute(
+                select(model.category, func.count(case((model.occurred_on >= since, model.id))),
+                       func.count(case((model.occurred_on >= recent_since, model.id))))
+                .where(model.deleted_at.is_(None), model.occurred_on >= min(since, recent_since),
+                       model.occurred_on <= today)
                 .group_by(model.category)):
-            found.setdefault(category, Counter())[kind] += count
-    return found
+            if count:
+                found.setdefault(category, Counter())[kind] += count
+            recent[kind] += recent_count
+    return found, recent
 
 
 # --- "8个有" ----------------------------------------------------------------------------------------------------
@@ -388,10 +393,7 @@ def _policy(facts):
 def _ledger(facts):
     today = facts.today
     since = today - timedelta(days=RECENT_LEDGER_DAYS)
-    counts = {kind: db.session.scalar(select(func.count(model.id)).where(model.deleted_at.is_(None),
-                                                                         model.occurred_on >= since,
-                                                                         model.occurred_on <= today))
-              for kind, model in ledger_services.ENTRY_MODELS.items()}
+    counts = {kind: facts.recent_entries[kind] for kind in ledger_services.ENTRY_MODELS}
     feedback = db.session.scalar(select(func.count(Feedback.id)).where(
         Feedback.created_at >= _day_start(since, facts.base.timezone)))
     ledger = link("ledger.index", date_from=since.isoformat())
