@@ -49,7 +49,9 @@ from benchmarks.loadgen import BenchError, Client, hidden_fields, percentile, ru
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.dirname(sys.executable)
 PAGES = ("dashboard", "readiness panel", "tenant list", "tenant search", "company file", "ledger list",
-         "attendance month", "rent compliance", "filings list")
+         "attendance month", "rent compliance", "filings list", "operator: bases", "operator: filings")
+# The pages that read across the bases of one operator, opened by its owner (the others by a base's manager).
+OWNER_PAGES = {"operator: bases": "/operator/bases", "operator: filings": "/operator/filings"}
 FLOOR = "floor"
 APP_ROLE = "shuangchuang_app"
 SCALE_BASES = {"province": 200, "small": 10, "base300": 1}
@@ -171,6 +173,7 @@ class BasePages:
     manager: str
     company_id: int
     paths: dict
+    owner: str = ""  # the operator owner's login, for OWNER_PAGES
 
 
 def base_pages(database, count):
@@ -193,8 +196,11 @@ def base_pages(database, count):
                 "+ 5 * (SELECT count(*) FROM milestones m WHERE m.company_id = c.id) "
                 "+ 5 * (SELECT count(*) FROM company_documents d WHERE d.company_id = c.id) DESC, c.id LIMIT 1"),
                 {"base": base_id}).scalar()
+            owner = connection.execute(text(
+                "SELECT u.email FROM users u JOIN bases b ON b.operator_id = u.operator_id "
+                "WHERE b.id = :base AND u.is_operator_owner ORDER BY u.id LIMIT 1"), {"base": base_id}).scalar()
             prefix = f"/b/{slug}"
-            chosen.append(BasePages(slug, base_id, manager_email(slug), company_id, {
+            chosen.append(BasePages(slug, base_id, manager_email(slug), company_id, owner=owner, paths={
                 "dashboard": f"{prefix}/",
                 "readiness panel": f"{prefix}/filings/compliance/panel",  # the dashboard fetches it after loading
                 "tenant list": f"{prefix}/tenants/",
@@ -244,12 +250,16 @@ def count_statements(database, base, *, explain=0):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     _test_login(client, base.manager, PASSWORD)
+    owner = app.test_client()
+    owner.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    _test_login(owner, base.owner, PASSWORD)
     counted, plans = {}, {}
-    for name, path in base.paths.items():
+    for name, path in [*base.paths.items(), *OWNER_PAGES.items()]:
+        reader = owner if name in OWNER_PAGES else client
         for attempt in (1, 2):
             statements.statements = []
             statements.active = attempt == 2
-            response = client.get(path, base_url=HTTPS)
+            response = reader.get(path, base_url=HTTPS)
             statements.active = False
             if response.status_code != 200:
                 raise BenchError(f"in-process {name}: GET {path} answered {response.status_code}")
@@ -348,11 +358,15 @@ def measure_latency(server, bases, *, rounds, concurrency):
 
     host, port = server
 
+    owners = sorted({base.owner for base in bases})
+
     def make_clients(n):
         clients = {base.slug: Client(host, port).login(base.manager, PASSWORD) for base in bases}
+        clients.update({owner: Client(host, port).login(owner, PASSWORD) for owner in owners})
         return clients
 
     pages = [(name, base.slug, path) for base in bases for name, path in base.paths.items()]
+    pages += [(name, owner, path) for owner in owners for name, path in OWNER_PAGES.items()]
     return run_rounds(make_clients, pages, rounds=rounds, concurrency=concurrency)
 
 
