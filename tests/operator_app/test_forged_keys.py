@@ -612,6 +612,7 @@ REQUEST_READS = {
     ("ledger/views.py", "args", "page"): "a page number",
     ("operator_app/bases/views.py", "args", "page"): "a page number",
     ("tenants/views.py", "args", "page"): "a page number",
+    ("tenants/rent_views.py", "args", "history"): "a page number (the ended and future leases)",
     ("ledger/views.py", "args", "thumb"): "whether the thumbnail is asked",
     ("operator_app/auth/views.py", "args", "next"): "a path of this site (safe_next)",
     ("operator_app/filings/annual_views.py", "form", "action"): "which button",
