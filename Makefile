@@ -3,11 +3,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The browser tests' tools from the npm registry (axe-core), as package-lock.json pins them; npm ci rewrites this file.
+NODE_STAMP := node_modules/.package-lock.json
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install translations run test bench messages clean screenshots
+.PHONY: install browser-tools translations run test bench messages clean screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 install: $(STAMP)
+
+# The tools the browser tests use beside the Python packages (npm must be installed: .ci/run installs it).
+browser-tools: $(NODE_STAMP)
 
 translations: install
 	$(BIN)/pybabel compile --statistics -d operator_app/translations
@@ -25,7 +33,7 @@ run: translations
 	$(FLASK) demo load --if-empty
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: translations
+test: translations browser-tools
 	bash scripts/test.sh
 
 # Benchmarks (not part of the test command): timings and SQL counts of the heavy pages.
@@ -38,7 +46,7 @@ messages: install
 	$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -w 120 -i operator_app/translations/messages.pot -d operator_app/translations
 
 clean:
-	rm -rf $(VENV) instance test-artifacts
+	rm -rf $(VENV) instance test-artifacts node_modules
 
 screenshots: translations
 	$(BIN)/python scripts/screenshots.py

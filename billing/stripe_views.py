@@ -67,16 +67,28 @@ def _takes_payment_method():
     return not config["STRIPE_CHECKOUT"] and config.get("APP_ENV") != "production"
 
 
+#: A subscription whose payment is overdue: the page puts paying it first.
+OVERDUE_STATUSES = ("past_due", "unpaid")
+
+
+def _overdue_invoice(invoices):
+    """The newest invoice still open with something left to pay, or None."""
+    return next((invoice for invoice in invoices
+                 if invoice.status == "open" and invoice.amount_due > invoice.amount_paid), None)
+
+
 def _render(operator, form, error=None, status=200):
     enabled = stripe_client.enabled()
     row = subscription_of(operator.id)
     status_code = row.status if row is not None else "none"
     plan = plan_by_key(row.plan) if row is not None and row.plan else None
+    invoices = invoices_of(operator.id) if row is not None else []
     return render_template(
         "billing/subscription.html", operator=operator, enabled=enabled, row=row, plan=plan,
         status=status_code, status_label=STATUS_LABELS.get(status_code, status_code),
         invoice_status_labels=INVOICE_STATUS_LABELS, access=access_for(operator.id, utcnow()),
-        invoices=invoices_of(operator.id) if row is not None else [], usage=usage(operator),
+        invoices=invoices, usage=usage(operator), overdue=status_code in OVERDUE_STATUSES,
+        overdue_invoice=_overdue_invoice(invoices) if status_code in OVERDUE_STATUSES else None,
         plans=offered_plans(), form=form, error=error,
         can_subscribe=status_code not in RUNNING_STATUSES or status_code in RETRY_STATUSES,
         retry=status_code in RETRY_STATUSES,

@@ -1,9 +1,12 @@
 """The demo base's service ledger: its team and agencies, a season of requests, visits and activities (one
 archived, one still within its three days, one overdue), sign-ins and the companies' ratings."""
+import shutil
+import subprocess  # nosec B404  (fc-match, Fontconfig's own lookup of an installed font)
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 from io import BytesIO
 
-from PIL import ExifTags, Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw, ImageFont
 from werkzeug.datastructures import FileStorage
 
 from operator_app.timeutil import from_local
@@ -25,13 +28,48 @@ AGENCIES = (  # name, category, services
 )
 
 
+# Where Debian's fonts-noto-cjk puts Noto Sans CJK, and which face of the collection is Simplified Chinese.
+CJK_FONT = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", 2)
+CAPTION_SIZE = 56
+
+
+def _fontconfig_cjk_font():
+    """(file, face index) of the font Fontconfig picks for Simplified Chinese, or None without Fontconfig."""
+    fc_match = shutil.which("fc-match")
+    if not fc_match:
+        return None
+    try:
+        found = subprocess.run([fc_match, "-f", "%{file}\t%{index}", "Noto Sans CJK SC:lang=zh-cn"],  # nosec B603
+                               capture_output=True, text=True, timeout=10, check=True).stdout
+        path, index = found.split("\t")
+        return path, int(index or 0)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def caption_font():
+    """A font that has the Chinese of the captions: Noto Sans CJK where Debian puts it, else what Fontconfig finds
+    for Chinese; without either, Pillow's own font (its Chinese shows as boxes, the picture is still made)."""
+    for find in (lambda: CJK_FONT, _fontconfig_cjk_font):
+        found = find()
+        if found is None:
+            continue
+        try:
+            return ImageFont.truetype(found[0], CAPTION_SIZE, index=found[1])
+        except OSError:  # not there, or not a font Pillow reads
+            continue
+    return ImageFont.load_default(CAPTION_SIZE)
+
+
 def _photo(colour, label, taken):
-    """A stand-in for an on-site photo (the demo has no camera), with the capture time a phone writes."""
+    """A stand-in for an on-site photo (the demo has no camera), with the capture time a phone writes and its
+    title as a caption."""
     image = Image.new("RGB", (1200, 800), colour)
     draw = ImageDraw.Draw(image)
     for row in range(6):
         draw.rectangle((120 + row * 160, 420 - row * 20, 220 + row * 160, 700), fill=(240, 240, 240))
-    draw.text((40, 40), label, fill=(255, 255, 255))
+    draw.text((40, 40), label, fill=(255, 255, 255), font=caption_font())
     exif = Image.Exif()
     exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
     output = BytesIO()

@@ -5,6 +5,8 @@ page in `test-artifacts/` (kept out of git)."""
 import os
 import shutil
 import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from operator_app.config import PROJECT_ROOT
+from operator_app.demo import DEMO_PASSWORD, DEMO_USERS
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -31,15 +34,24 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
-    """The session's app served on a free loopback port, one thread per request, as a browser reaches it."""
+@contextmanager
+def serve(app):
+    """``app`` served on a free loopback port, one thread per request, as a browser reaches it; yields its URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session's app served on a free loopback port."""
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +141,9 @@ def untranslated(page):
 
 
 def no_horizontal_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    """Whether nothing on ``page`` is wider than its window. The width is the layout's (clientWidth): on a phone
+    Chromium zooms out to show content that is too wide, and window.innerWidth grows with it."""
+    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
 
 
 def log_in(page, email, password):
@@ -138,3 +152,114 @@ def log_in(page, email, password):
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
+
+
+# --- The demo base, for the walks of every page and the accessibility check ---------------------------------
+
+DEMO_EMAILS = {role: email for email, _name, role, _phone in DEMO_USERS}
+
+
+def log_in_demo(page, role):
+    """Log the demo's user of ``role`` in (manager, staff, mentor, tenant)."""
+    log_in(page, DEMO_EMAILS[role], DEMO_PASSWORD)
+    assert "/login" not in page.url, f"the demo's {role} could not log in"
+
+
+@dataclass
+class Site:
+    url: str
+    values: dict  # an address part (base_slug, company_id, …) -> its real value in the demo base
+    by_endpoint: dict  # endpoint -> address parts whose value depends on the route (a day's check-in code, …)
+
+
+@pytest.fixture(scope="module")
+def demo_site(databases):
+    """The demo (what `flask demo load` loads) on a database of the test module's own, served on a loopback port,
+    with the records the demo lacks for an address (a tenant's document, a pending invitation)."""
+    from operator_app.demo import load_demo
+    from operator_app.extensions import db
+
+    from ..conftest import migrated_app
+
+    made = migrated_app(databases.new())
+    application = next(made)
+    try:
+        with application.app_context():
+            base = load_demo()
+            db.session.commit()
+            values, by_endpoint = _demo_values(application, base.id)
+        with serve(application) as url:
+            yield Site(url, values, by_endpoint)
+    finally:
+        next(made, None)
+
+
+def _demo_values(application, base_id):
+    """The real values of the demo's address parts: the tenant contact's company and its records, the first of
+    the base's other records."""
+    from io import BytesIO
+
+    from sqlalchemy import select
+    from werkzeug.datastructures import FileStorage
+
+    from billing.models import CreditNote, Payment, RentInvoice
+    from ledger.models import Activity, ActivityFile, PartnerAgency, ServicePerson, ServiceRequest, Visit
+    from operator_app.accounts import constants as c
+    from operator_app.accounts import services as account_services
+    from operator_app.accounts.models import Base, Membership, User
+    from operator_app.db import scoped_to
+    from operator_app.extensions import db
+    from operator_app.filings.models import AnnualSummary, InspectionDocument, QuarterlyFiling
+    from operator_app.timeutil import today_in
+    from tenants import services as tenant_services
+    from tenants.attendance_services import point_code
+    from tenants.followups import GraduateFollowUp
+    from tenants.models import (CheckInPoint, CompanyDocument, Lease, MarketQuote, MonthlyReport, PreferentialPolicy,
+                                TenantCompany)
+
+    from ..helpers import PDF_BYTES
+
+    with application.test_request_context(), scoped_to(base_id):
+        base = db.session.get(Base, base_id)
+        owner = db.session.scalar(select(User).where(User.email == DEMO_EMAILS[c.ROLE_MANAGER]))
+        company = db.session.scalar(select(Membership.tenant_company_id).where(
+            Membership.base_id == base_id, Membership.role == c.ROLE_TENANT))
+        tenant_services.attach_document(db.session.get(TenantCompany, company), kind="licence", by=owner,
+                                        upload=FileStorage(stream=BytesIO(PDF_BYTES), filename="营业执照.pdf"))
+        _invitation, token = account_services.invite(base, email="new-staff@demo.example", role=c.ROLE_STAFF,
+                                                     by=owner)
+        db.session.commit()
+
+        def first(model, *where):
+            found = db.session.scalar(select(model).where(*where).order_by(model.id).limit(1))
+            assert found is not None, f"the demo has no {model.__name__}"
+            return found
+
+        of_company = {model: first(model, model.company_id == company)
+                      for model in (Lease, CompanyDocument, MonthlyReport, RentInvoice, Payment, CreditNote)}
+        activity_file = first(ActivityFile)
+        filing = first(QuarterlyFiling)
+        point = first(CheckInPoint)
+        activity = first(Activity, Activity.id == activity_file.activity_id)
+        today = today_in(base.timezone)
+        values = {
+            "base_slug": base.slug, "company_id": company, "token": token,
+            "lease_id": of_company[Lease].id, "document_id": of_company[CompanyDocument].id,
+            "month": of_company[MonthlyReport].month_on.strftime("%Y-%m"), "invoice_id": of_company[RentInvoice].id,
+            "payment_id": of_company[Payment].id, "credit_note_id": of_company[CreditNote].id,
+            "activity_id": activity.id, "file_id": activity_file.id, "agency_id": first(PartnerAgency).id,
+            "member_id": first(ServicePerson).id, "request_id": first(ServiceRequest).id,
+            "visit_id": first(Visit).id, "filing_id": filing.id, "year": filing.year, "quarter": filing.quarter,
+            "file_format": "xlsx", "inspection_document_id": first(InspectionDocument).id,
+            "followup_id": first(GraduateFollowUp).id, "point_id": point.id,
+            "policy_id": first(PreferentialPolicy).id, "quote_id": first(MarketQuote).id,
+        }
+        summary = first(AnnualSummary)
+        by_endpoint = {
+            "auth.set_language": {"code": "zh_CN"},
+            "tenants_public.public_checkin": {"code": point_code(point, today)},
+            "ledger_public.signin": {"code": activity.signin_code},
+            "filings.annual_show": {"year": summary.year}, "filings.annual_docx": {"year": summary.year},
+            "filings.annual_annex": {"year": summary.year},
+        }
+        return values, by_endpoint

@@ -1,8 +1,8 @@
 """Journey 7 (issue 12), billing through a real localstripe, driven in Chromium as the operator's owner uses it:
 the owner subscribes on the billing page (a declined card first, then a good one); the card fails on the next
 invoice and the bases keep full access with a banner during the grace period; after the grace a write is refused
-with the read-only page and nothing is written, while the pages still open; the overdue invoice is paid and the
-base can be changed again.
+with the read-only page and nothing is written, while the pages still open; the billing page offers the button that
+pays the overdue invoice; it is paid and the base can be changed again.
 
 The app is served with billing on (the session's app has no Stripe key): a second app on the run's database,
 billing through localstripe without Checkout, so the billing page takes a Stripe payment method id, as on a test
@@ -176,6 +176,8 @@ def test_the_owner_subscribes_falls_past_due_turns_read_only_and_pays_back_to_fu
     assert api.Subscription.retrieve(subscription_id).status == "past_due"
     failed_invoice = api.Invoice.retrieve(api.Subscription.retrieve(subscription_id).latest_invoice).to_dict()
     assert failed_invoice["status"] == "open"
+    # Stripe's events carry the address of the invoice's own payment page, which localstripe does not make.
+    failed_invoice["hosted_invoice_url"] = f"https://invoice.stripe.com/i/acct_test/{failed_invoice['id']}"
     assert deliver(billing_server, event("invoice.payment_failed", failed_invoice))["outcome"] == "applied"
     assert subscription_row(app, base.operator_id).status == "past_due"
 
@@ -196,6 +198,11 @@ def test_the_owner_subscribes_falls_past_due_turns_read_only_and_pays_back_to_fu
     assert page.locator("#subscription-status").inner_text() == "付款逾期"
     assert "只读开始日期" in page.locator("#subscription-state").inner_text()
     assert "待付款" in page.locator("#invoices").inner_text()
+    # The page starts with the overdue invoice and the button that pays it on Stripe's page of it.
+    overdue = page.locator("#pay-overdue")
+    expect(overdue).to_contain_text("已逾期未付")
+    pay = overdue.get_by_role("link", name="支付逾期账单")
+    assert pay.get_attribute("href") == failed_invoice["hosted_invoice_url"]
 
     # Beyond the grace period (the clock moved: it fell past due 15 days ago): the write is refused with the
     # read-only page, nothing is written, and the pages still open.
@@ -230,11 +237,12 @@ def test_the_owner_subscribes_falls_past_due_turns_read_only_and_pays_back_to_fu
     seen(page, "8-billing-read-only")
     assert page.locator("#subscription-status").inner_text() == "付款逾期"
     assert "待付款" in page.locator("#invoices").inner_text()
+    assert page.locator("#pay-overdue").get_by_role("link", name="支付逾期账单").is_visible()
 
-    # The payment: with STRIPE_CHECKOUT=false and no customer portal the billing page of a past_due
-    # subscription offers no way to pay (its subscribe form is for a first payment only), so the owner pays at
-    # Stripe: a good card becomes the customer's default and pays the open invoice; Stripe's invoice.paid
-    # arrives, signed, and the subscription is active again.
+    # The payment, on Stripe's page of the invoice (outside this test: localstripe has no such page), is made
+    # through Stripe's API instead: a good card becomes the customer's default and pays the open invoice
+    # (the subscribe form is for a first payment only); Stripe's invoice.paid arrives, signed, and the
+    # subscription is active again.
     assert page.get_by_label("Stripe 付款方式 ID（仅限测试环境）").count() == 0
     localstripe.make_default_card(customer_id, GOOD_CARD)
     assert api.Invoice.pay(failed_invoice["id"]).status == "paid"
@@ -246,6 +254,7 @@ def test_the_owner_subscribes_falls_past_due_turns_read_only_and_pays_back_to_fu
     seen(page, "9-billing-paid")
     assert page.locator("#subscription-status").inner_text() == "有效"
     assert page.locator("#billing-banner").count() == 0
+    assert page.locator("#pay-overdue").count() == 0
     assert "已付款" in page.locator("#invoices").inner_text()
 
     # Full access again: the write goes through, no banner.

@@ -306,7 +306,8 @@ def test_staff_import_the_roster_admit_an_applicant_and_graduate_a_company(app, 
     # From the list to the import page, and the template the app offers.
     page.get_by_role("link", name="入驻企业", exact=True).first.click()
     seen(page)
-    page.get_by_role("link", name="从 Excel 导入").click()
+    # The empty list says what to do, with the way to do it.
+    page.locator("#company-table .empty-state").get_by_role("link", name="从 Excel 导入").click()
     seen(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="下载模板").click()
@@ -583,7 +584,7 @@ def test_the_manager_records_quotes_and_leases_and_watches_the_rent_discount_on_
     phone.goto("/b/jinyuan/tenants/")
     phone.get_by_role("link", name="太原晋祠文创有限公司").click()
     seen(phone, phone=True)
-    phone.get_by_role("link", name="新增租约").click()
+    phone.locator("#leases .card-header").get_by_role("link", name="新增租约").click()
     seen(phone, phone=True)
     assert phone.get_by_role("heading", name="太原晋祠文创有限公司的租约").is_visible()
     assert phone.get_by_label("房间或工位").input_value() == "C-301"
@@ -643,7 +644,7 @@ def test_the_manager_records_quotes_and_leases_and_watches_the_rent_discount_on_
 
     # The second company's lease barely below the market pulls the whole base under 20%.
     phone.goto(f"/b/jinyuan/tenants/{second}")
-    phone.get_by_role("link", name="新增租约").click()
+    phone.locator("#leases .card-header").get_by_role("link", name="新增租约").click()
     seen(phone, phone=True)
     phone.get_by_label("起租日期").fill("2026-01-01")
     phone.get_by_label("到期日期").fill("2028-12-31")
