@@ -92,7 +92,7 @@ def _fill(url, folder, scale):
     """Migrate the database at ``url`` and fill it with ``scale`` unless it already has bases. Returns its bases."""
     from flask_migrate import upgrade
 
-    from benchmarks.generate import generate
+    from benchmarks.generate import file_quarters, generate
 
     app = _make_app(url, folder)
     with app.app_context():
@@ -106,6 +106,12 @@ def _fill(url, folder, scale):
         log(f"generated {result['rows']:,} rows in {result['elapsed']:.0f} s")
         with engine.connect() as connection:
             bases = connection.execute(text("SELECT count(*) FROM bases")).scalar()
+    else:  # a database generated before the generator filed quarters: file them now (minutes, once)
+        with engine.connect() as connection:
+            filed = connection.execute(text("SELECT count(*) FROM quarterly_filings")).scalar()
+        if not filed:
+            log("filing the last four quarters of every base")
+            file_quarters(app, progress=log)
     engine.dispose()
     with app.app_context():
         from operator_app.extensions import db

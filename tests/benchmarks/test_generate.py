@@ -39,7 +39,7 @@ def test_generated_counts_are_stored_and_a_bases_pages_open_for_its_manager(app,
     for table in ("operators", "users", "memberships", "tenant_companies", "monthly_reports", "report_revisions",
                   "service_requests", "visits", "activities", "signins", "workstation_people", "attendance",
                   "leases", "market_quotes", "preferential_policies", "rent_invoices", "rent_invoice_lines",
-                  "rent_payments", "payment_allocations", "graduate_followups", "stored_files"):
+                  "rent_payments", "payment_allocations", "graduate_followups", "stored_files", "quarterly_filings"):
         assert result["tables"].get(table), f"nothing generated in {table}"
 
     slug = base_slug(0)
@@ -53,6 +53,15 @@ def test_generated_counts_are_stored_and_a_bases_pages_open_for_its_manager(app,
     for page in pages:
         response = browser.get(f"/b/{slug}{page}")
         assert response.status_code == 200, (page, response.status_code)
+    # The last four ended quarters are filed by the product's own code: the older ones submitted, the newest a draft.
+    with app.app_context(), unscoped("the test reads the generated base's filings", db.session()):
+        filed = db.session.execute(text(
+            "SELECT year, quarter, status FROM quarterly_filings f JOIN bases b ON b.id = f.base_id "
+            "WHERE b.slug = :slug ORDER BY year, quarter"), {"slug": slug}).all()
+        db.session.remove()
+    assert [status for _, _, status in filed] == ["submitted"] * 3 + ["draft"]
+    listing = browser.get(f"/b/{slug}/filings/").get_data(as_text=True)
+    assert all(f"{year}Q{quarter}" in listing or f"{year} 年第 {quarter} 季度" in listing for year, quarter, _ in filed)
 
 
 def test_every_generated_row_belongs_where_it_says(app):
