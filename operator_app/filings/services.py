@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, with_expression
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
@@ -116,17 +116,22 @@ def versions(year, quarter):
 
 
 def latest(year, quarter):
-    return db.session.scalar(select(QuarterlyFiling).where(
+    """The quarter's latest version, its snapshot loaded only when read."""
+    return db.session.scalar(select(QuarterlyFiling).options(defer(QuarterlyFiling.figures)).where(
         QuarterlyFiling.year == year, QuarterlyFiling.quarter == quarter)
         .order_by(QuarterlyFiling.version.desc()).limit(1))
 
 
 def latest_filings():
-    """The latest version of each quarter the base has a filing for, newest quarter first."""
+    """The latest version of each quarter the base has a filing for, newest quarter first, with its headline
+    figures (``indicators``) instead of its whole snapshot."""
     newest = (select(QuarterlyFiling.year, QuarterlyFiling.quarter,
                      func.max(QuarterlyFiling.version).label("version"))
               .group_by(QuarterlyFiling.year, QuarterlyFiling.quarter).subquery())
-    return db.session.scalars(select(QuarterlyFiling).join(newest, (QuarterlyFiling.year == newest.c.year)
+    return db.session.scalars(select(QuarterlyFiling).options(
+        defer(QuarterlyFiling.figures),
+        with_expression(QuarterlyFiling.indicators, QuarterlyFiling.figures["indicators"]))
+                              .join(newest, (QuarterlyFiling.year == newest.c.year)
                                                            & (QuarterlyFiling.quarter == newest.c.quarter)
                                                            & (QuarterlyFiling.version == newest.c.version))
                               .order_by(QuarterlyFiling.year.desc(), QuarterlyFiling.quarter.desc())).all()

@@ -198,6 +198,13 @@ def test_the_filing_page_links_each_figure_to_its_records(app, factory, browser)
     assert "不计入合计（未按零计）" in html
     listing = browser.get(f"/b/{base.slug}/filings/").get_data(as_text=True)
     assert 'data-period="2026Q3" data-status="draft"' in listing
+    # The list shows the snapshot's headline figures (read alone, not the whole snapshot).
+    row = listing[listing.index('data-period="2026Q3"'):]
+    row = row[:row.index("</tr>")]
+    indicators = filing["figures"]["indicators"]
+    assert indicators["revenue_wan"] == "1.00"
+    for key in ("housed", "revenue_wan", "tax_wan", "employees"):
+        assert f">{indicators[key]}<" in row, key
 
 
 def test_staff_read_the_filings_but_only_the_manager_changes_them(app, factory, browser):
