@@ -10,7 +10,6 @@ installation (there is no Stripe.js to collect a card). localstripe does not sen
 Stripe's events itself and posts them to the served app, as the billing tests do. Every page visited is checked
 for untranslated English."""
 import json
-import threading
 import urllib.request
 from copy import deepcopy
 from datetime import timedelta
@@ -19,7 +18,6 @@ import pytest
 import stripe
 from playwright.sync_api import expect
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
 from billing.models import Subscription
 from operator_app.db import unscoped
@@ -30,7 +28,7 @@ from tenants.models import Milestone
 from ..billing.stripe_server import (PRICES, SECRET_KEY, WEBHOOK_SECRET, WEBHOOK_URL, event,  # noqa: F401
                                      localstripe, payload_of, signature)
 from ..conftest import make_app
-from .conftest import Screens, log_in, untranslated
+from .conftest import Screens, log_in, serve, untranslated
 
 BILLING = "/operator/billing"
 GOOD_CARD = "4242424242424242"
@@ -50,14 +48,10 @@ def billing_server(app, localstripe):
         STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_API_BASE=localstripe.url, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         STRIPE_CHECKOUT=False, STRIPE_CUSTOMER_PORTAL=False, STRIPE_WEBHOOK_TOLERANCE=300, BILLING_PLANS=plans,
         BILLING_GRACE_DAYS=14, BILLING_TRIAL_DAYS=30)
-    server = make_server("127.0.0.1", 0, billing_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="billing-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve(billing_app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
         with billing_app.app_context():
             db.session.remove()
             db.engine.dispose()  # no connection of this app outlives the test (the tables are emptied next)

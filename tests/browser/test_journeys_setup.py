@@ -529,6 +529,16 @@ def record_quote(page, today, price, source_name, bad_price=None):
     assert page.get_by_text("市场询价已登记。").is_visible()
 
 
+def check_page_shows(page, state, verdict, overall):
+    """Open the rent check and read its verdict: the status, its word and the overall discount."""
+    page.goto("/b/jinyuan/tenants/rent")
+    seen(page, phone=True)
+    status = page.locator("#rent-status")
+    assert status.get_attribute("data-status") == state
+    assert status.get_by_text(verdict, exact=True).is_visible()
+    assert status.locator("[data-figure=overall]").inner_text() == overall
+
+
 def preview_shows(page, discount, verdict):
     """The lease form's comparison shows ``discount`` and ``verdict``, in its card and, on a phone, right under
     the rent being typed."""
@@ -633,11 +643,7 @@ def test_the_manager_records_quotes_and_leases_and_watches_the_rent_discount_on_
     assert phone.get_by_text("租约已保存。").is_visible()
 
     # The check page: the lease 30% below the market, the base compliant.
-    phone.goto("/b/jinyuan/tenants/rent")
-    seen(phone, phone=True)
-    assert status.get_attribute("data-status") == "met"
-    assert status.get_by_text("达标", exact=True).is_visible()
-    assert status.locator("[data-figure=overall]").inner_text() == "30.00%"
+    check_page_shows(phone, "met", "达标", "30.00%")
     lease_row = phone.locator("#lease-checks tbody tr", has_text="太原晋祠文创有限公司")
     assert lease_row.locator("[data-discount]").inner_text() == "30.00%"
     assert on_one_line(lease_row.get_by_role("link", name="太原晋祠文创有限公司"))
@@ -654,11 +660,7 @@ def test_the_manager_records_quotes_and_leases_and_watches_the_rent_discount_on_
     phone.get_by_role("button", name="保存租约").click()
     seen(phone, phone=True)
     assert phone.get_by_text("租约已保存。").is_visible()
-    phone.goto("/b/jinyuan/tenants/rent")
-    seen(phone, phone=True)
-    assert status.get_attribute("data-status") == "not_met"
-    assert status.get_by_text("未达标", exact=True).is_visible()
-    assert status.locator("[data-figure=overall]").inner_text() == "17.00%"  # 1 − (35 + 48) × 120 ÷ (50 × 240)
+    check_page_shows(phone, "not_met", "未达标", "17.00%")  # 1 − (35 + 48) × 120 ÷ (50 × 240)
 
     def rent_records():
         leases = sorted((lease.company_id, lease.units, lease.area_m2, lease.starts_on, lease.ends_on,
